@@ -1,0 +1,184 @@
+import ky, { type KyInstance } from 'ky';
+import pRetry from 'p-retry';
+import {
+  ApiError,
+  BlackboxError,
+  ConnectionError,
+  InternalServerError,
+  InvalidResponseError,
+  RateLimitError,
+  RequestTimeoutError,
+  type RequestInfo,
+} from '../errors/classes.js';
+import { errorFromResponse, parseBody } from '../errors/factory.js';
+import { backoffDelay } from '../util/backoff.js';
+import { parseRetryAfter } from '../util/retry-after.js';
+import { sleep } from '../util/sleep.js';
+import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
+
+/** Options every client method takes as its last argument. */
+export interface RequestOptions {
+  /** Aborts the request (and its retries); the call rejects with `signal.reason`. */
+  readonly signal?: AbortSignal | undefined;
+  /** Overrides the client's `timeoutMs` for this call: the limit of one attempt, in milliseconds. */
+  readonly timeoutMs?: number | undefined;
+  /** Overrides the client's `retries` for this call. */
+  readonly retries?: number | undefined;
+}
+
+/** One API call, as the clients describe it to the core. */
+export interface CoreRequest {
+  readonly method: 'GET' | 'POST' | 'PATCH';
+  /** Path relative to the base URL, with path IDs already encoded, no leading slash. */
+  readonly path: string;
+  readonly json?: unknown;
+  readonly searchParams?: Readonly<Record<string, string | number | undefined>>;
+}
+
+/** Which API a core talks to: it names the key's environment variable and the default base URL. */
+export interface ApiDescriptor {
+  readonly name: string;
+  readonly envVar: string;
+  readonly defaultBaseUrl: string;
+}
+
+/**
+ * The one HTTP core under both clients: ky for the request, p-retry for the retries, the error factory
+ * for every failure. It holds the key in a private field, so neither `util.inspect` nor an error sees it.
+ */
+export class RequestCore {
+  readonly #options: ResolvedClientOptions;
+  readonly #ky: KyInstance;
+
+  constructor(options: ClientOptions, api: ApiDescriptor) {
+    this.#options = resolveClientOptions(options, api);
+    this.#ky = ky.create({
+      prefixUrl: this.#options.baseUrl,
+      headers: { authorization: `Bearer ${this.#options.apiKey}`, accept: 'application/json' },
+      // Retries belong to p-retry and the attempt timeout to #attempt (ky's covers the headers only).
+      retry: 0,
+      timeout: false,
+      throwHttpErrors: false,
+      // A redirect could carry the key to another host: never follow one.
+      redirect: 'manual',
+      fetch: this.#options.fetch,
+    });
+  }
+
+  /** The base URL requests go to. */
+  get baseUrl(): string {
+    return this.#options.baseUrl;
+  }
+
+  /** Sends the request with retries; resolves with the parsed JSON body. */
+  async request<T>(request: CoreRequest, options: RequestOptions = {}): Promise<T> {
+    const { signal } = options;
+    const retries = options.retries ?? this.#options.retries;
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
+    signal?.throwIfAborted();
+    const retrying = pRetry(() => this.#attempt<T>(request, timeoutMs, signal), {
+      retries,
+      // The delay is ours (backoffDelay with the server's hint), awaited in shouldRetry, which p-retry
+      // calls only while retries remain; its own delay is switched off with minTimeout 0.
+      minTimeout: 0,
+      signal,
+      shouldRetry: async ({ error, attemptNumber }) => {
+        if (!isRetryable(error)) return false;
+        const hint = error instanceof RateLimitError ? error.retryAfterMs : undefined;
+        const cappedHint = hint === undefined ? undefined : Math.min(hint, this.#options.maxRetryAfterMs);
+        await sleep(backoffDelay(attemptNumber - 1, this.#options.retryBackoff, cappedHint), signal);
+        return true;
+      },
+    });
+    // p-retry turns a non-Error abort reason into a TypeError; callers are promised `signal.reason`.
+    return retrying.catch((error: unknown) => {
+      throw signal?.aborted ? signal.reason : error;
+    });
+  }
+
+  async #attempt<T>(request: CoreRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
+    const info: RequestInfo = { method: request.method, path: `/${request.path}${queryString(request.searchParams)}` };
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(), timeoutMs);
+    try {
+      const response = await this.#ky(request.path, {
+        method: request.method,
+        json: request.json,
+        searchParams: definedParams(request.searchParams),
+        signal: signal ? AbortSignal.any([signal, attempt.signal]) : attempt.signal,
+      });
+      const bodyText = await readBody(response, this.#options.maxResponseBytes, info);
+      if (response.ok) return parseSuccess<T>(response, bodyText, info);
+      throw errorFromResponse({
+        ...info,
+        status: response.status,
+        bodyText: this.#redact(bodyText),
+        contentType: response.headers.get('content-type'),
+        retryAfterMs: parseRetryAfter(response.headers),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (error instanceof BlackboxError) throw error;
+      if (attempt.signal.aborted) throw new RequestTimeoutError({ ...info, timeoutMs });
+      throw new ConnectionError(info, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A server that echoes the request must not put the key into an error body. */
+  #redact(text: string): string {
+    return text.includes(this.#options.apiKey) ? text.replaceAll(this.#options.apiKey, '[redacted]') : text;
+  }
+}
+
+/** Network errors, timeouts, 408, 429 and 5xx are worth another attempt; cancel and stop are idempotent in effect. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof ConnectionError || error instanceof RequestTimeoutError) return true;
+  if (error instanceof RateLimitError || error instanceof InternalServerError) return true;
+  return error instanceof ApiError && error.status === 408;
+}
+
+async function readBody(response: Response, maxBytes: number, info: RequestInfo): Promise<string> {
+  if (!response.body) return '';
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxBytes) {
+    await response.body.cancel();
+    throw tooLarge(response.status, info, maxBytes);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(response.status, info, maxBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+function tooLarge(status: number, info: RequestInfo, maxBytes: number): InvalidResponseError {
+  return new InvalidResponseError(status, `${status} ${info.method} ${info.path}: response body larger than ${maxBytes} bytes`, {
+    ...info,
+    body: undefined,
+  });
+}
+
+function parseSuccess<T>(response: Response, bodyText: string, info: RequestInfo): T {
+  const body = parseBody(bodyText);
+  if (typeof body === 'object' && body !== null) return body as T;
+  const what = bodyText === '' ? 'an empty body' : 'a body that is not a JSON object';
+  throw new InvalidResponseError(response.status, `${response.status} ${info.method} ${info.path}: ${what}`, { ...info, body });
+}
+
+function definedParams(params: CoreRequest['searchParams']): Record<string, string | number> | undefined {
+  if (!params) return undefined;
+  const defined: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) defined[key] = value;
+  return defined;
+}
+
+function queryString(params: CoreRequest['searchParams']): string {
+  const defined = definedParams(params);
+  if (!defined || Object.keys(defined).length === 0) return '';
+  return `?${new URLSearchParams(Object.entries(defined).map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
+}

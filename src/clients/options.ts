@@ -1,0 +1,129 @@
+import { ValidationError } from '../errors/classes.js';
+import { validateBackoffPolicy, type BackoffPolicy } from '../util/backoff.js';
+import type { ApiDescriptor } from './core.js';
+
+/** Options of {@link AgentClient} and {@link CloudClient}. */
+export interface ClientOptions {
+  /**
+   * The API key, sent as `Authorization: Bearer <key>`.
+   * @default process.env.BLACKBOX_API_KEY (agent) or process.env.BLACKBOX_CLOUD_API_KEY (cloud)
+   */
+  readonly apiKey?: string | undefined;
+  /**
+   * Where the API lives. Must be `https:`, or `http:` on a loopback host (the simulator), unless
+   * {@link allowInsecureHttp} is set.
+   * @default "https://agent.blackbox.ai" (agent) or "https://cloud.blackbox.ai" (cloud)
+   */
+  readonly baseUrl?: string | undefined;
+  /**
+   * Limit of one attempt (the answer's headers and body together), in milliseconds.
+   * @default 30000
+   */
+  readonly timeoutMs?: number | undefined;
+  /**
+   * How many times a failed request is retried on a network error, a timeout, 408, 429 or 5xx.
+   * @default 2
+   */
+  readonly retries?: number | undefined;
+  /**
+   * Delays between retries; a `Retry-After` hint is a floor on the delay.
+   * @default { initialMs: 500, maxMs: 8000, factor: 2, jitter: 1 }
+   */
+  readonly retryBackoff?: Partial<BackoffPolicy> | undefined;
+  /**
+   * Cap on how long a `Retry-After` hint can make one retry wait, in milliseconds.
+   * @default 60000
+   */
+  readonly maxRetryAfterMs?: number | undefined;
+  /**
+   * Largest response body read, in bytes; a larger one fails with `InvalidResponseError`.
+   * @default 16777216 (16 MiB)
+   */
+  readonly maxResponseBytes?: number | undefined;
+  /**
+   * Allow `http:` to a host that is not loopback. The key would travel in clear text.
+   * @default false
+   */
+  readonly allowInsecureHttp?: boolean | undefined;
+  /**
+   * The `fetch` to send requests with (a proxy, instrumentation, a test double).
+   * @default globalThis.fetch
+   */
+  readonly fetch?: typeof globalThis.fetch | undefined;
+}
+
+/** Client defaults, in one place. */
+export const CLIENT_DEFAULTS = {
+  timeoutMs: 30_000,
+  retries: 2,
+  retryBackoff: { initialMs: 500, maxMs: 8_000, factor: 2, jitter: 1 },
+  maxRetryAfterMs: 60_000,
+  maxResponseBytes: 16 * 1024 * 1024,
+} as const satisfies Partial<ClientOptions>;
+
+/** Options after defaults and checks. */
+export interface ResolvedClientOptions {
+  readonly apiKey: string;
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly retryBackoff: BackoffPolicy;
+  readonly maxRetryAfterMs: number;
+  readonly maxResponseBytes: number;
+  readonly fetch: typeof globalThis.fetch;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Applies the defaults and checks every option, naming the option that is wrong. */
+export function resolveClientOptions(options: ClientOptions, api: ApiDescriptor): ResolvedClientOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${api.name} options must be an object`);
+  const apiKey = options.apiKey ?? process.env[api.envVar];
+  if (apiKey === undefined || apiKey === '') {
+    throw new ValidationError(`${api.name}: no API key. Pass { apiKey } or set the ${api.envVar} environment variable.`);
+  }
+  if (typeof apiKey !== 'string' || apiKey.trim() !== apiKey || /[\s\0-\x1f\x7f]/.test(apiKey)) {
+    throw new ValidationError(`${api.name}: the API key must be a string without spaces or control characters.`);
+  }
+  const retryBackoff = { ...CLIENT_DEFAULTS.retryBackoff, ...options.retryBackoff };
+  validateBackoffPolicy(retryBackoff, 'retryBackoff');
+  return {
+    apiKey,
+    baseUrl: checkBaseUrl(options.baseUrl ?? api.defaultBaseUrl, options.allowInsecureHttp ?? false),
+    timeoutMs: positive('timeoutMs', options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs),
+    retries: count('retries', options.retries ?? CLIENT_DEFAULTS.retries),
+    retryBackoff,
+    maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs),
+    maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes),
+    fetch: checkFetch(options.fetch),
+  };
+}
+
+function checkBaseUrl(value: unknown, allowInsecureHttp: boolean): string {
+  if (typeof value !== 'string' || !URL.canParse(value)) throw new TypeError(`baseUrl must be an absolute URL, got ${String(value)}`);
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`baseUrl must be http(s), got ${url.protocol}`);
+  if (url.username || url.password) throw new TypeError('baseUrl must not hold credentials; use apiKey');
+  if (url.protocol === 'http:' && !allowInsecureHttp && !LOOPBACK_HOSTS.has(url.hostname) && !url.hostname.startsWith('127.')) {
+    throw new TypeError(`baseUrl ${url.origin} is http: to a non-loopback host; the key would travel in clear text. Use https: or set allowInsecureHttp.`);
+  }
+  url.search = '';
+  url.hash = '';
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
+  return value;
+}
+
+function count(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be an integer ≥ 0, got ${value}`);
+  return value;
+}
+
+function checkFetch(value: unknown): typeof globalThis.fetch {
+  if (value === undefined) return globalThis.fetch.bind(globalThis);
+  if (typeof value !== 'function') throw new TypeError('fetch must be a function');
+  return value as typeof globalThis.fetch;
+}

@@ -1,0 +1,2 @@
+export * from './classes.js';
+export { errorFromResponse, type ErrorResponse } from './factory.js';

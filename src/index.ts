@@ -1,0 +1,30 @@
+/**
+ * taskguard: every BLACKBOX agent run and cloud task your process starts is watched, ends by its
+ * deadline, and is stopped when the process shuts down.
+ * @module taskguard
+ */
+export { AgentClient } from './clients/agent.js';
+export { CloudClient } from './clients/cloud.js';
+export { CLIENT_DEFAULTS } from './clients/options.js';
+export type { ClientOptions } from './clients/options.js';
+export type { RequestOptions } from './clients/core.js';
+export type * from './clients/types.js';
+export {
+  BlackboxError,
+  ApiError,
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  RateLimitError,
+  InternalServerError,
+  InvalidResponseError,
+  ConnectionError,
+  RequestTimeoutError,
+  ValidationError,
+  TaskTimeoutError,
+  errorFromResponse,
+} from './errors/index.js';
+export type { ApiErrorOptions, RequestInfo, ErrorResponse } from './errors/index.js';
+export type { TaskRef, TaskKind } from './refs.js';
+export type { BackoffPolicy } from './util/backoff.js';

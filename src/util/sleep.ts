@@ -1,0 +1,18 @@
+/**
+ * Waits `ms`, or rejects with `signal.reason` as soon as the signal aborts.
+ * Uses the global `setTimeout` on purpose (not `timers/promises`), so fake timers drive it.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
