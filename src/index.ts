@@ -23,8 +23,31 @@ export {
   RequestTimeoutError,
   ValidationError,
   TaskTimeoutError,
+  ManagerClosedError,
   errorFromResponse,
 } from './errors/index.js';
 export type { ApiErrorOptions, RequestInfo, ErrorResponse } from './errors/index.js';
 export type { TaskRef, TaskKind } from './refs.js';
 export type { BackoffPolicy } from './util/backoff.js';
+export { TaskManager } from './manager/task-manager.js';
+export type { TrackOptions, WaitOptions, StartedTask } from './manager/task-manager.js';
+export { MANAGER_DEFAULTS } from './manager/options.js';
+export type { TaskManagerOptions, ShutdownOptions } from './manager/options.js';
+export type { TaskManagerEvents } from './manager/events.js';
+export type { Clock } from './manager/clock.js';
+export { normalizeAgentStatus, normalizeCloudStatus } from './manager/backends.js';
+export { TERMINAL_STATES } from './manager/types.js';
+export type {
+  TaskState,
+  NormalizedStatus,
+  TaskBackend,
+  BackendCallOptions,
+  TaskOutcome,
+  TaskResult,
+  TaskHandle,
+  CancelReason,
+  CancelValue,
+  BulkCancelEntry,
+  BulkCancelResult,
+  ShutdownReport,
+} from './manager/types.js';

@@ -136,3 +136,11 @@ export class TaskTimeoutError extends BlackboxError {
     this.deadline = deadline;
   }
 }
+
+/**
+ * The manager no longer tracks tasks: `track`/`start` after `shutdown()` or `close()`, or a task whose
+ * tracking ended because the manager closed before its cancel was confirmed.
+ */
+export class ManagerClosedError extends BlackboxError {
+  override name = 'ManagerClosedError';
+}

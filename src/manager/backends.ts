@@ -1,0 +1,113 @@
+import type { AgentClient } from '../clients/agent.js';
+import type { CloudClient } from '../clients/cloud.js';
+import type { AgentStatusResponse, CloudStatusResponse } from '../clients/types.js';
+import { BadRequestError } from '../errors/classes.js';
+import { isRecord } from '../errors/factory.js';
+import { TERMINAL_STATES, type BackendCallOptions, type NormalizedStatus, type TaskBackend, type TaskState } from './types.js';
+
+const AGENT_STATES: Readonly<Record<string, TaskState>> = {
+  pending: 'pending',
+  queued: 'pending',
+  in_progress: 'running',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
+  interrupted: 'interrupted',
+};
+
+/** Normalizes an Agent API status body. An unknown word counts as still running: the run is watched on. */
+export function normalizeAgentStatus(answer: AgentStatusResponse | object): NormalizedStatus {
+  const body = answer as Readonly<Record<string, unknown>>;
+  const raw = rawWord(body['status']);
+  return withDetails({ state: AGENT_STATES[raw] ?? 'running', raw }, body);
+}
+
+const CLOUD_DONE_STATES: Readonly<Record<string, TaskState>> = {
+  completed: 'completed',
+  error: 'failed',
+  timeout: 'failed',
+  failed: 'failed',
+  stopped: 'cancelled',
+  cancelled: 'cancelled',
+};
+
+/**
+ * Normalizes a Cloud API status body. `isDone`/`inProgress` are the API's documented signals; the word
+ * only says which kind of end it was. Booleans of the wrong type are ignored, not trusted.
+ */
+export function normalizeCloudStatus(answer: CloudStatusResponse | object): NormalizedStatus {
+  const body = answer as Readonly<Record<string, unknown>>;
+  const raw = rawWord(body['status']);
+  const isDone = body['isDone'];
+  const doneWord = CLOUD_DONE_STATES[raw];
+  let state: TaskState;
+  if (isDone === true || (typeof isDone !== 'boolean' && doneWord !== undefined)) state = doneWord ?? 'failed';
+  else if (raw === 'pending') state = 'pending';
+  else state = 'running';
+  return withDetails({ state, raw }, body);
+}
+
+function rawWord(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined';
+}
+
+function withDetails(status: { state: TaskState; raw: string }, body: Readonly<Record<string, unknown>>): NormalizedStatus {
+  const error = typeof body['error'] === 'string' ? body['error'] : null;
+  return body['progress'] === undefined ? { ...status, error } : { ...status, error, progress: body['progress'] };
+}
+
+/**
+ * A refused cancel (400) of a task that has already ended is not a failure: read the status and hand
+ * back the final one. A refused cancel of a live task (a cloud task still `pending`) stays an error.
+ */
+async function finalStatusOr400(error: unknown, getStatus: () => Promise<NormalizedStatus>): Promise<NormalizedStatus> {
+  if (!(error instanceof BadRequestError)) throw error;
+  const status = await getStatus();
+  if (TERMINAL_STATES.has(status.state)) return status;
+  throw error;
+}
+
+/** The built-in backend of agent runs. Polls go out without client retries: the manager backs off itself. */
+export function agentBackend(client: AgentClient): TaskBackend {
+  const getStatus = async (id: string, { signal }: BackendCallOptions) =>
+    normalizeAgentStatus(await client.getStatus(id, { signal, retries: 0 }));
+  return {
+    getStatus,
+    async cancel(id, { signal }) {
+      try {
+        const answer = await client.cancel(id, { signal });
+        return normalizeAgentStatus({ status: answer.status });
+      } catch (error) {
+        return finalStatusOr400(error, () => getStatus(id, { signal }));
+      }
+    },
+    async create(body, { signal }) {
+      const created = await client.createTask(body as Parameters<AgentClient['createTask']>[0], { signal });
+      return { id: created.runId, created };
+    },
+  };
+}
+
+/** The built-in backend of cloud tasks. */
+export function cloudBackend(client: CloudClient): TaskBackend {
+  const getStatus = async (id: string, { signal }: BackendCallOptions) =>
+    normalizeCloudStatus(await client.getStatus(id, { signal, retries: 0 }));
+  return {
+    getStatus,
+    async cancel(id, { signal }) {
+      try {
+        const answer = await client.stop(id, { signal });
+        const task: Record<string, unknown> = isRecord(answer.task) ? answer.task : {};
+        return normalizeCloudStatus({ status: task['status'] });
+      } catch (error) {
+        return finalStatusOr400(error, () => getStatus(id, { signal }));
+      }
+    },
+    async create(body, { signal }) {
+      const created = await client.createTask(body as Parameters<CloudClient['createTask']>[0], { signal });
+      return { id: created.task.id, created };
+    },
+  };
+}

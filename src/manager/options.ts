@@ -1,0 +1,123 @@
+import type { AgentClient } from '../clients/agent.js';
+import type { CloudClient } from '../clients/cloud.js';
+import { validateBackoffPolicy, type BackoffPolicy } from '../util/backoff.js';
+import { systemClock, type Clock } from './clock.js';
+import type { TaskBackend } from './types.js';
+
+/** Signal handling of a manager (see `TaskManagerOptions.shutdown`). */
+export interface ShutdownOptions {
+  /**
+   * Signals that start a graceful shutdown.
+   * @default ["SIGINT", "SIGTERM"]
+   */
+  readonly signals?: readonly NodeJS.Signals[];
+  /**
+   * How long shutdown waits for cancels to be confirmed, in milliseconds.
+   * @default 10000
+   */
+  readonly graceMs?: number;
+  /**
+   * Exit the process after shutdown, with 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+   * @default true
+   */
+  readonly exit?: boolean;
+}
+
+/** Options of {@link TaskManager}. */
+export interface TaskManagerOptions {
+  /** Client of the Agent API; needed to track `agent` refs. */
+  readonly agent?: AgentClient;
+  /** Client of the Cloud API; needed to track `cloud` refs. */
+  readonly cloud?: CloudClient;
+  /** Backends of other kinds of task, by kind. */
+  readonly backends?: Readonly<Record<string, TaskBackend>>;
+  /**
+   * Cap on API requests in flight at once, polls and cancels together.
+   * @default 16
+   */
+  readonly concurrency?: number;
+  /**
+   * Polling cadence per task: the first poll after `initialMs`, then growing by `factor` up to `maxMs`,
+   * with `jitter` (0–1) of each delay random. A status change resets it to `initialMs`.
+   * @default { initialMs: 1000, maxMs: 30000, factor: 2, jitter: 1 }
+   */
+  readonly poll?: Partial<BackoffPolicy>;
+  /**
+   * Deadline of a task tracked without `timeoutMs` or `deadline`, in milliseconds from `track`.
+   * @default undefined (no deadline)
+   */
+  readonly defaultTimeoutMs?: number;
+  /**
+   * Graceful shutdown on process signals. Off unless given: `true` for the defaults, or options.
+   * @default false
+   */
+  readonly shutdown?: ShutdownOptions | boolean;
+  /**
+   * Where time comes from: `Date.now`/`setTimeout` by default; pass a fake (`@sinonjs/fake-timers`'
+   * `createClock()`) to drive polling and deadlines in tests.
+   */
+  readonly clock?: Clock;
+  /**
+   * Random numbers in [0, 1) for jitter; seed it to replay a run.
+   * @default Math.random
+   */
+  readonly random?: () => number;
+}
+
+/** Manager defaults, in one place. */
+export const MANAGER_DEFAULTS = {
+  concurrency: 16,
+  poll: { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 1 },
+  graceMs: 10_000,
+  signals: ['SIGINT', 'SIGTERM'],
+} as const;
+
+/** Options after defaults and checks. */
+export interface ResolvedManagerOptions {
+  readonly backends: ReadonlyMap<string, TaskBackend>;
+  readonly concurrency: number;
+  readonly poll: BackoffPolicy;
+  readonly defaultTimeoutMs: number | undefined;
+  readonly shutdown: Required<ShutdownOptions> | false;
+  readonly clock: Clock;
+  readonly random: () => number;
+}
+
+/** Applies defaults and checks each option, naming the one that is wrong. */
+export function resolveManagerOptions(options: TaskManagerOptions, builtIn: (options: TaskManagerOptions) => Map<string, TaskBackend>): ResolvedManagerOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('TaskManager options must be an object');
+  const backends = builtIn(options);
+  for (const [kind, backend] of Object.entries(options.backends ?? {})) {
+    if (typeof backend?.getStatus !== 'function' || typeof backend.cancel !== 'function') {
+      throw new TypeError(`backends.${kind} must have getStatus(id, { signal }) and cancel(id, { signal })`);
+    }
+    backends.set(kind, backend);
+  }
+  const concurrency = options.concurrency ?? MANAGER_DEFAULTS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
+  const poll = { ...MANAGER_DEFAULTS.poll, ...options.poll };
+  validateBackoffPolicy(poll, 'poll');
+  const { defaultTimeoutMs } = options;
+  if (defaultTimeoutMs !== undefined && !(defaultTimeoutMs > 0)) throw new RangeError(`defaultTimeoutMs must be > 0, got ${defaultTimeoutMs}`);
+  return {
+    backends,
+    concurrency,
+    poll,
+    defaultTimeoutMs,
+    shutdown: resolveShutdown(options.shutdown),
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+  };
+}
+
+function resolveShutdown(value: TaskManagerOptions['shutdown']): Required<ShutdownOptions> | false {
+  if (value === undefined || value === false) return false;
+  const options = value === true ? {} : value;
+  const graceMs = options.graceMs ?? MANAGER_DEFAULTS.graceMs;
+  if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError(`shutdown.graceMs must be a finite number ≥ 0, got ${graceMs}`);
+  const signals = options.signals ?? MANAGER_DEFAULTS.signals;
+  if (!Array.isArray(signals) || signals.some((s) => typeof s !== 'string' || !s.startsWith('SIG'))) {
+    throw new TypeError('shutdown.signals must be an array of signal names such as "SIGTERM"');
+  }
+  return { signals, graceMs, exit: options.exit ?? true };
+}

@@ -1,0 +1,253 @@
+import { EventEmitter } from 'eventemitter3';
+import type { AgentClient } from '../clients/agent.js';
+import type { CloudClient } from '../clients/cloud.js';
+import type { RequestOptions } from '../clients/core.js';
+import type { AgentCreateTaskBody, AgentCreateTaskResponse, CloudCreateTaskBody, CloudTaskResponse } from '../clients/types.js';
+import { pathId } from '../clients/validate.js';
+import { ManagerClosedError, TaskTimeoutError, ValidationError } from '../errors/classes.js';
+import { refKey, type TaskKind, type TaskRef } from '../refs.js';
+import { agentBackend, cloudBackend } from './backends.js';
+import { bulkCancel } from './bulk.js';
+import type { TaskManagerEvents } from './events.js';
+import { resolveManagerOptions, type ResolvedManagerOptions, type TaskManagerOptions } from './options.js';
+import { TaskRecord } from './record.js';
+import { runShutdown } from './shutdown.js';
+import { registerForSignals } from './signals.js';
+import { Tracker } from './tracker.js';
+import type { BulkCancelResult, CancelValue, ShutdownReport, TaskBackend, TaskHandle, TaskResult } from './types.js';
+
+/** Options of {@link TaskManager.track}. */
+export interface TrackOptions {
+  /** Deadline relative to now, in milliseconds; at the deadline the task is cancelled (`timed_out`). */
+  readonly timeoutMs?: number | undefined;
+  /** Absolute deadline (a `Date` or milliseconds since the epoch); the earlier of the two wins. */
+  readonly deadline?: Date | number | undefined;
+  /** Ties the remote task to the caller: when it aborts, the task is cancelled (`cancelled`). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link TaskManager.wait}. */
+export interface WaitOptions {
+  /** Cancel the task if it has not ended within this many milliseconds, and reject with `TaskTimeoutError`. */
+  readonly timeoutMs?: number | undefined;
+  /** Aborting cancels the task and rejects with `signal.reason`. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A task created and tracked by {@link TaskManager.start}, with the API's create response. */
+export type StartedTask<Created> = TaskHandle & { readonly created: Created };
+
+/**
+ * Tracks remote tasks until they end: polls their status with backoff, cancels them at their deadline,
+ * cancels in bulk with allSettled semantics, and shuts down gracefully on SIGINT/SIGTERM.
+ *
+ * @example
+ * ```ts
+ * const manager = new TaskManager({ agent: new AgentClient(), shutdown: true });
+ * const task = await manager.start('agent', { prompt: 'Write the release notes' }, { timeoutMs: 600_000 });
+ * const result = await task.done; // { outcome: 'completed' | 'timed_out' | …, status, … }
+ * ```
+ */
+export class TaskManager extends EventEmitter<TaskManagerEvents> {
+  readonly #options: ResolvedManagerOptions;
+  readonly #tracker: Tracker;
+  readonly #lifetime = new AbortController();
+  readonly #creating = new Set<Promise<unknown>>();
+  #state: 'open' | 'shuttingDown' | 'closed' = 'open';
+  #shutdown: Promise<ShutdownReport> | undefined;
+  #unregisterSignals: (() => void) | undefined;
+
+  constructor(options: TaskManagerOptions = {}) {
+    super();
+    this.#options = resolveManagerOptions(options, builtInBackends);
+    this.#tracker = new Tracker(this.#options, (event, ...args) => this.#emit(event, ...args));
+    const { shutdown } = this.#options;
+    if (shutdown) {
+      this.#unregisterSignals = registerForSignals({ ...shutdown, shutdown: () => this.shutdown() });
+    }
+  }
+
+  /** Starts tracking a task; tracking the same ref again returns the same handle (with the earlier deadline). */
+  track(ref: TaskRef, options: TrackOptions = {}): TaskHandle {
+    if (this.#state !== 'open') throw new ManagerClosedError(`cannot track ${describe(ref)}: the manager is ${this.#state === 'closed' ? 'closed' : 'shutting down'}`);
+    return this.#track(ref, options).handle;
+  }
+
+  /** Creates a remote task through the backend of `kind` and tracks it. */
+  start(kind: 'agent', body: AgentCreateTaskBody, options?: TrackOptions): Promise<StartedTask<AgentCreateTaskResponse>>;
+  start(kind: 'cloud', body: CloudCreateTaskBody, options?: TrackOptions): Promise<StartedTask<CloudTaskResponse>>;
+  start(kind: TaskKind, body: unknown, options?: TrackOptions): Promise<StartedTask<unknown>>;
+  async start(kind: TaskKind, body: unknown, options: TrackOptions = {}): Promise<StartedTask<unknown>> {
+    if (this.#state !== 'open') throw new ManagerClosedError(`cannot start a ${kind} task: the manager is ${this.#state === 'closed' ? 'closed' : 'shutting down'}`);
+    const backend = this.#backend(kind);
+    if (!backend.create) throw new ValidationError(`the backend of kind "${kind}" has no create(body, { signal })`);
+    const signal = options.signal ? AbortSignal.any([options.signal, this.#lifetime.signal]) : this.#lifetime.signal;
+    const creating = backend.create(body, { signal });
+    this.#creating.add(creating);
+    let id: string;
+    let created: unknown;
+    try {
+      ({ id, created } = await creating);
+    } finally {
+      this.#creating.delete(creating);
+    }
+    // A task created while shutdown began is tracked all the same and cancelled at once: never orphaned.
+    const record = this.#track({ kind, id }, options);
+    record.created = created;
+    if (this.#state !== 'open') this.#tracker.requestCancel(record, 'shutdown').catch(() => {});
+    return Object.assign(Object.create(record.handle) as TaskHandle, { created });
+  }
+
+  /**
+   * Tracks the task (if it is not already) and waits for it to end. On timeout it cancels the task and
+   * rejects with `TaskTimeoutError`; any other outcome resolves.
+   */
+  async wait(ref: TaskRef, options: WaitOptions = {}): Promise<TaskResult> {
+    options.signal?.throwIfAborted();
+    const handle = this.track(ref, options);
+    const result = await (options.signal ? raceAbort(handle.done, options.signal) : handle.done);
+    if (result.outcome === 'timed_out') {
+      throw new TaskTimeoutError(handle.ref, handle.deadline ?? Number.NaN, result.error === undefined ? undefined : { cause: result.error });
+    }
+    return result;
+  }
+
+  /** Cancels (agent) or stops (cloud) a task, tracked or not; tracking ends once the API confirms it. */
+  cancel(ref: TaskRef, options: Pick<RequestOptions, 'signal'> = {}): Promise<CancelValue> {
+    const cancelling = this.#cancelOne(ref);
+    return options.signal ? raceAbort(cancelling, options.signal) : cancelling;
+  }
+
+  /**
+   * Cancels many tasks, tracked or not, at most `concurrency` at once (never more than the manager's cap).
+   * Never rejects: one allSettled-style entry per ref, in input order, and the counts.
+   */
+  cancelMany(refs: readonly TaskRef[], options: { readonly concurrency?: number } = {}): Promise<BulkCancelResult> {
+    const cap = this.#options.concurrency;
+    const { concurrency = cap } = options;
+    if (!Number.isInteger(concurrency) || concurrency < 1) return Promise.reject(new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`));
+    if (!Array.isArray(refs)) return Promise.reject(new TypeError('refs must be an array of { kind, id }'));
+    return bulkCancel(refs, Math.min(concurrency, cap), (ref) => this.#cancelOne(ref));
+  }
+
+  /** Cancels every tracked task. Never rejects. */
+  cancelAll(): Promise<BulkCancelResult> {
+    return this.cancelMany(this.active());
+  }
+
+  /** Refs still tracked. */
+  active(): TaskRef[] {
+    return this.#tracker.activeRefs();
+  }
+
+  /**
+   * Stops accepting work, cancels every tracked task, waits up to `graceMs` for the cancels to be
+   * confirmed, then closes the manager. Calling it again returns the same report.
+   */
+  shutdown(options: { readonly graceMs?: number } = {}): Promise<ShutdownReport> {
+    if (this.#shutdown) return this.#shutdown;
+    const graceMs = options.graceMs ?? (this.#options.shutdown ? this.#options.shutdown.graceMs : 10_000);
+    if (!Number.isFinite(graceMs) || graceMs < 0) return Promise.reject(new RangeError(`graceMs must be a finite number ≥ 0, got ${graceMs}`));
+    this.#state = 'shuttingDown';
+    this.#shutdown = runShutdown({
+      clock: this.#options.clock,
+      graceMs,
+      creating: [...this.#creating],
+      records: () => this.#tracker.records(),
+      cancel: (refs) => bulkCancel(refs, this.#options.concurrency, (ref) => this.#cancelOne(ref, 'shutdown')),
+      abandon: (record) => this.#tracker.abandon(record, new ManagerClosedError(`shutdown grace of ${graceMs} ms ran out before the cancel of ${record.key} was confirmed`)),
+    }).then((report) => {
+      this.#emit('shutdown', report);
+      this.close();
+      return report;
+    });
+    return this.#shutdown;
+  }
+
+  /**
+   * Removes the signal handlers and every timer. Tasks still tracked stop being tracked (their `done`
+   * resolves with outcome `error`) but are NOT cancelled: use `shutdown()` for that.
+   */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#unregisterSignals?.();
+    this.#unregisterSignals = undefined;
+    for (const record of this.#tracker.records()) {
+      this.#tracker.abandon(record, new ManagerClosedError(`the manager was closed while ${record.key} was tracked; it was not cancelled`));
+    }
+    this.#lifetime.abort(new ManagerClosedError('the manager was closed'));
+    this.#tracker.clear();
+  }
+
+  /** Diagnostics: tracked tasks, timers armed (at most 1), requests in flight or queued. */
+  stats(): { readonly tracked: number; readonly timersArmed: number; readonly requests: number } {
+    return this.#tracker.stats();
+  }
+
+  #track(ref: TaskRef, options: TrackOptions): TaskRecord {
+    const backend = this.#backend(ref?.kind);
+    pathId(ref.id, `${ref.kind} id`);
+    return this.#tracker.track({ kind: ref.kind, id: ref.id }, backend, deadlineOf(options, this.#options), options.signal, (r) => this.cancel(r));
+  }
+
+  async #cancelOne(ref: TaskRef, reason: 'user' | 'shutdown' = 'user'): Promise<CancelValue> {
+    const backend = this.#backend(ref?.kind);
+    pathId(ref.id, `${ref.kind} id`);
+    const record = this.#tracker.get(refKey(ref));
+    if (record) return this.#tracker.requestCancel(record, reason);
+    return this.#tracker.cancelUntracked(ref, backend, this.#lifetime.signal);
+  }
+
+  #backend(kind: unknown): TaskBackend {
+    const backend = typeof kind === 'string' ? this.#options.backends.get(kind) : undefined;
+    if (backend) return backend;
+    const hint = kind === 'agent' ? ' (pass { agent: new AgentClient() })' : kind === 'cloud' ? ' (pass { cloud: new CloudClient() })' : ' (pass it in { backends })';
+    throw new ValidationError(`no backend for task kind ${JSON.stringify(kind)}${hint}`);
+  }
+
+  /** Emits without letting a throwing listener break the manager; the throw is reported as `error`. */
+  #emit<E extends keyof TaskManagerEvents>(event: E, ...args: TaskManagerEvents[E]): void {
+    try {
+      (this.emit as (event: E, ...args: TaskManagerEvents[E]) => boolean)(event, ...args);
+    } catch (error) {
+      if (event === 'error') return;
+      try {
+        this.emit('error', { error });
+      } catch {
+        // An 'error' listener that throws has nowhere left to report to.
+      }
+    }
+  }
+}
+
+function builtInBackends(options: TaskManagerOptions): Map<string, TaskBackend> {
+  const backends = new Map<string, TaskBackend>();
+  if (options.agent) backends.set('agent', agentBackend(options.agent as AgentClient));
+  if (options.cloud) backends.set('cloud', cloudBackend(options.cloud as CloudClient));
+  return backends;
+}
+
+function deadlineOf(options: TrackOptions, resolved: ResolvedManagerOptions): number | undefined {
+  const now = resolved.clock.now();
+  const { timeoutMs, deadline } = options;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number ≥ 0, got ${timeoutMs}`);
+  const absolute = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (absolute !== undefined && !Number.isFinite(absolute)) throw new RangeError(`deadline must be a Date or a finite number of ms since the epoch`);
+  const relative = timeoutMs ?? (absolute === undefined ? resolved.defaultTimeoutMs : undefined);
+  const candidates = [absolute, relative === undefined ? undefined : now + relative].filter((d): d is number => d !== undefined);
+  return candidates.length === 0 ? undefined : Math.min(...candidates);
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function describe(ref: unknown): string {
+  return typeof ref === 'object' && ref !== null ? `${String((ref as TaskRef).kind)}:${String((ref as TaskRef).id)}` : String(ref);
+}

@@ -1,0 +1,245 @@
+import { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError, ValidationError } from '../errors/classes.js';
+import { refKey, type TaskRef } from '../refs.js';
+import { backoffDelay } from '../util/backoff.js';
+import type { TaskManagerEvents } from './events.js';
+import { Limiter } from './limiter.js';
+import type { ResolvedManagerOptions } from './options.js';
+import { TaskRecord } from './record.js';
+import { Scheduler } from './scheduler.js';
+import {
+  TERMINAL_STATES,
+  type CancelReason,
+  type CancelValue,
+  type NormalizedStatus,
+  type TaskBackend,
+  type TaskOutcome,
+  type TaskResult,
+} from './types.js';
+
+type Emit = <E extends keyof TaskManagerEvents>(event: E, ...args: TaskManagerEvents[E]) => void;
+
+interface Entry {
+  readonly record: TaskRecord;
+  readonly token: number;
+}
+
+/** Errors after which asking again cannot help: tracking ends. */
+function isFatal(error: unknown): boolean {
+  return error instanceof AuthenticationError || error instanceof PermissionDeniedError || error instanceof ValidationError;
+}
+
+/**
+ * The life of tracked tasks: one scheduler, one limiter, one request per task at a time. A task is
+ * either waiting in the scheduler or has exactly one request (poll or cancel) in flight.
+ */
+export class Tracker {
+  readonly #options: ResolvedManagerOptions;
+  readonly #emit: Emit;
+  readonly #records = new Map<string, TaskRecord>();
+  readonly #scheduler: Scheduler<Entry>;
+  readonly #limiter: Limiter;
+
+  constructor(options: ResolvedManagerOptions, emit: Emit) {
+    this.#options = options;
+    this.#emit = emit;
+    this.#limiter = new Limiter(options.concurrency, () => this.#scheduler.pump());
+    this.#scheduler = new Scheduler<Entry>(options.clock, {
+      onDue: ({ record }) => this.#dispatch(record),
+      onDeadline: ({ record }) => this.#onDeadline(record),
+      isLive: ({ record, token }, kind) => !record.settled && token === (kind === 'due' ? record.dueToken : record.deadlineToken),
+      canDispatch: () => this.#limiter.hasFreeSlot,
+    });
+  }
+
+  get(key: string): TaskRecord | undefined {
+    return this.#records.get(key);
+  }
+
+  records(): TaskRecord[] {
+    return [...this.#records.values()];
+  }
+
+  activeRefs(): TaskRef[] {
+    return Array.from(this.#records.values(), (record) => record.ref);
+  }
+
+  stats(): { readonly tracked: number; readonly timersArmed: number; readonly requests: number } {
+    return { tracked: this.#records.size, timersArmed: this.#scheduler.armed ? 1 : 0, requests: this.#limiter.load };
+  }
+
+  track(ref: TaskRef, backend: TaskBackend, deadline: number | undefined, signal: AbortSignal | undefined, cancel: (ref: TaskRef) => Promise<CancelValue>): TaskRecord {
+    const key = refKey(ref);
+    let record = this.#records.get(key);
+    if (record) {
+      if (deadline !== undefined && (record.deadline === undefined || deadline < record.deadline)) this.#setDeadline(record, deadline);
+    } else {
+      record = new TaskRecord(ref, key, backend, undefined, () => cancel(ref));
+      this.#records.set(key, record);
+      if (deadline !== undefined) this.#setDeadline(record, deadline);
+      this.#emit('tracked', { ref, deadline });
+      this.#schedule(record, this.#options.clock.now());
+    }
+    if (signal) this.#tie(record, signal);
+    return record;
+  }
+
+  /** Cancels a tracked task; resolves when the API accepted the cancel (or the task had ended). */
+  requestCancel(record: TaskRecord, reason: CancelReason): Promise<CancelValue> {
+    if (record.cancelValue) return Promise.resolve(record.cancelValue);
+    record.cancelReason ??= reason;
+    const answer = new Promise<CancelValue>((resolve, reject) => record.cancelWaiters.push({ resolve, reject }));
+    if (record.op === 'idle') this.#cancel(record);
+    else if (record.op === 'poll') record.opAbort?.abort();
+    return answer;
+  }
+
+  /** Cancels a task the manager does not track, through the same limiter. */
+  async cancelUntracked(ref: TaskRef, backend: TaskBackend, signal: AbortSignal): Promise<CancelValue> {
+    const status = await this.#limiter.run(() => backend.cancel(ref.id, { signal }));
+    return cancelValueOf(status);
+  }
+
+  /** Ends tracking of a task without waiting for the API (shutdown's grace ran out, or close()). */
+  abandon(record: TaskRecord, error: Error): void {
+    this.#settle(record, 'error', error);
+  }
+
+  clear(): void {
+    this.#scheduler.clear();
+  }
+
+  #tie(record: TaskRecord, signal: AbortSignal): void {
+    const onAbort = (): void => void this.requestCancel(record, 'signal').catch(() => {});
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    record.cleanups.push(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  #setDeadline(record: TaskRecord, deadline: number): void {
+    record.deadline = deadline;
+    this.#scheduler.deadline({ record, token: ++record.deadlineToken }, deadline);
+  }
+
+  #schedule(record: TaskRecord, at: number): void {
+    this.#scheduler.schedule({ record, token: ++record.dueToken }, at);
+  }
+
+  #dispatch(record: TaskRecord): void {
+    if (record.cancelReason !== undefined && record.cancelValue === undefined) this.#cancel(record);
+    else this.#poll(record);
+  }
+
+  #onDeadline(record: TaskRecord): void {
+    this.#emit('timeout', { ref: record.ref, deadline: record.deadline ?? this.#options.clock.now() });
+    this.requestCancel(record, 'deadline').catch(() => {});
+  }
+
+  #poll(record: TaskRecord): void {
+    const abort = this.#startOp(record, 'poll');
+    this.#limiter
+      .run(() => record.backend.getStatus(record.ref.id, { signal: abort.signal }))
+      .then(
+        (status) => {
+          if (this.#endOp(record, abort)) this.#onStatus(record, status);
+        },
+        (error: unknown) => {
+          if (this.#endOp(record, abort)) this.#onPollError(record, error, abort.signal.aborted);
+        },
+      );
+  }
+
+  #cancel(record: TaskRecord): void {
+    const abort = this.#startOp(record, 'cancel');
+    const reason = record.cancelReason ?? 'user';
+    this.#limiter
+      .run(() => record.backend.cancel(record.ref.id, { signal: abort.signal }))
+      .then(
+        (status) => {
+          if (!this.#endOp(record, abort)) return;
+          const value = cancelValueOf(status);
+          record.cancelValue = value;
+          if (value.result === 'cancelled') this.#emit('cancelled', { ref: record.ref, reason, status });
+          record.answerCancelWaiters({ value });
+          record.attempt = 0;
+          this.#onStatus(record, status);
+        },
+        (error: unknown) => {
+          if (!this.#endOp(record, abort)) return;
+          record.answerCancelWaiters({ error });
+          if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
+          if (isFatal(error)) return this.#settle(record, 'error', error as Error);
+          record.cancelFailures++;
+          this.#emit('cancelFailed', { ref: record.ref, reason, error, attempts: record.cancelFailures });
+          this.#schedule(record, this.#options.clock.now() + backoffDelay(record.cancelFailures - 1, this.#options.poll, undefined, this.#options.random));
+        },
+      );
+  }
+
+  #startOp(record: TaskRecord, op: 'poll' | 'cancel'): AbortController {
+    const abort = new AbortController();
+    record.op = op;
+    record.opAbort = abort;
+    record.dueToken++;
+    return abort;
+  }
+
+  /** Marks the request done; false when the record settled meanwhile and the answer no longer matters. */
+  #endOp(record: TaskRecord, abort: AbortController): boolean {
+    if (record.opAbort === abort) {
+      record.op = 'idle';
+      record.opAbort = undefined;
+    }
+    return !record.settled;
+  }
+
+  #onStatus(record: TaskRecord, status: NormalizedStatus): void {
+    const previous = record.status;
+    record.status = status;
+    if (previous?.raw !== status.raw) {
+      record.attempt = 0;
+      this.#emit('status', { ref: record.ref, status, previous });
+    }
+    if (TERMINAL_STATES.has(status.state)) return this.#settle(record, outcomeOf(record, status));
+    this.#next(record);
+  }
+
+  #onPollError(record: TaskRecord, error: unknown, aborted: boolean): void {
+    if (aborted) return this.#next(record);
+    if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
+    if (isFatal(error)) return this.#settle(record, 'error', error as Error);
+    this.#emit('error', { error, ref: record.ref });
+    const hint = error instanceof RateLimitError ? error.retryAfterMs : undefined;
+    if (hint !== undefined) this.#scheduler.pauseUntil(this.#options.clock.now() + hint);
+    this.#schedule(record, this.#options.clock.now() + backoffDelay(record.attempt++, this.#options.poll, hint, this.#options.random));
+  }
+
+  /** What a task does next when nothing is in flight: a pending cancel goes first, else the next poll. */
+  #next(record: TaskRecord): void {
+    if (record.cancelReason !== undefined && record.cancelValue === undefined) return this.#cancel(record);
+    const delay = backoffDelay(record.attempt++, this.#options.poll, undefined, this.#options.random);
+    this.#schedule(record, this.#options.clock.now() + delay);
+  }
+
+  #settle(record: TaskRecord, outcome: TaskOutcome, error?: Error): void {
+    if (record.settled) return;
+    this.#records.delete(record.key);
+    const status = record.status?.raw ?? null;
+    const result: TaskResult = error === undefined ? { ...record.ref, outcome, status } : { ...record.ref, outcome, status, error };
+    if (record.cancelWaiters.length > 0) {
+      record.answerCancelWaiters(record.status && TERMINAL_STATES.has(record.status.state) ? { value: cancelValueOf(record.status) } : { error });
+    }
+    record.finish(result);
+    if (this.#records.size === 0) this.#scheduler.clear();
+    this.#emit('settled', result);
+  }
+}
+
+function cancelValueOf(status: NormalizedStatus): CancelValue {
+  const finishedOnItsOwn = TERMINAL_STATES.has(status.state) && status.state !== 'cancelled';
+  return { result: finishedOnItsOwn ? 'alreadyDone' : 'cancelled', status };
+}
+
+function outcomeOf(record: TaskRecord, status: NormalizedStatus): TaskOutcome {
+  if (record.cancelReason === 'deadline') return 'timed_out';
+  return status.state === 'pending' || status.state === 'running' ? 'error' : status.state;
+}

@@ -1,0 +1,109 @@
+import type { TaskKind, TaskRef } from '../refs.js';
+
+/** One state model for both APIs (and any custom backend). */
+export type TaskState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+/** The states that never change again. */
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
+
+/** A remote status, normalized, with the raw word kept. */
+export interface NormalizedStatus {
+  /** The normalized state. */
+  readonly state: TaskState;
+  /** The status word the API sent, e.g. `in_progress`, `saving`, `stopped`. */
+  readonly raw: string;
+  /** The API's progress field, when it sends one. */
+  readonly progress?: unknown;
+  /** The API's error text, when it sends one. */
+  readonly error?: string | null;
+}
+
+/** Options the manager passes to a backend call. */
+export interface BackendCallOptions {
+  /** Aborted when the manager no longer needs the answer. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * How the manager talks to one kind of remote task. Built in for `agent` and `cloud`; pass others in
+ * the `backends` option. A backend throws typed errors (`NotFoundError` makes the task `lost`,
+ * `AuthenticationError`/`PermissionDeniedError` end it with `error`, anything else is retried).
+ */
+export interface TaskBackend {
+  /** The task's current status. */
+  getStatus(id: string, options: BackendCallOptions): Promise<NormalizedStatus>;
+  /**
+   * Cancels or stops the task and resolves with its status afterwards. A task that had already
+   * finished resolves with that final status instead of failing.
+   */
+  cancel(id: string, options: BackendCallOptions): Promise<NormalizedStatus>;
+  /** Creates a task from a request body; needed only for `TaskManager.start`. */
+  create?(body: unknown, options: BackendCallOptions): Promise<{ readonly id: string; readonly created: unknown }>;
+}
+
+/** How tracking of one task ended. */
+export type TaskOutcome = 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'interrupted' | 'lost' | 'error';
+
+/** What `done` resolves with. */
+export interface TaskResult {
+  readonly kind: TaskKind;
+  readonly id: string;
+  /** How tracking ended. */
+  readonly outcome: TaskOutcome;
+  /** The last raw status word seen from the API, or `null` if none was ever seen. */
+  readonly status: string | null;
+  /** For `error` (and `lost`): the typed error that ended tracking. */
+  readonly error?: Error;
+}
+
+/** Why the manager cancelled a task. */
+export type CancelReason = 'deadline' | 'signal' | 'user' | 'shutdown';
+
+/** A tracked task. */
+export interface TaskHandle {
+  /** The task. */
+  readonly ref: TaskRef;
+  /** The deadline in milliseconds since the epoch, if it has one. */
+  readonly deadline: number | undefined;
+  /** Resolves (never rejects) when tracking ends. */
+  readonly done: Promise<TaskResult>;
+  /** The last status seen, if any. */
+  readonly status: NormalizedStatus | undefined;
+  /** Cancels the task; same as `manager.cancel(ref)`. */
+  cancel(): Promise<CancelValue>;
+}
+
+/** A successful cancel: the task was cancelled now, or had already finished. */
+export interface CancelValue {
+  /** `cancelled` (it is cancelled, or stopping) or `alreadyDone` (it had finished on its own). */
+  readonly result: 'cancelled' | 'alreadyDone';
+  /** The task's status after the cancel. */
+  readonly status: NormalizedStatus;
+}
+
+/** One entry of a bulk cancel, shaped like `Promise.allSettled`'s with the ref. */
+export type BulkCancelEntry =
+  | { readonly ref: TaskRef; readonly status: 'fulfilled'; readonly value: CancelValue }
+  | { readonly ref: TaskRef; readonly status: 'rejected'; readonly reason: unknown };
+
+/** What `cancelMany` and `cancelAll` resolve with; they never reject. */
+export interface BulkCancelResult {
+  /** One entry per ref, in input order. */
+  readonly results: readonly BulkCancelEntry[];
+  /** Totals over `results`. */
+  readonly counts: { readonly cancelled: number; readonly alreadyDone: number; readonly failed: number };
+}
+
+/** What `shutdown` resolves with. */
+export interface ShutdownReport {
+  /** Tasks whose cancel was confirmed (or which ended) within the grace period, with their outcome. */
+  readonly settled: readonly TaskResult[];
+  /** Tasks that had finished on their own before the cancel reached them. */
+  readonly alreadyDone: readonly TaskRef[];
+  /** Tasks whose cancel could not be confirmed within the grace period. */
+  readonly unconfirmed: readonly TaskRef[];
+  /** The bulk cancel that shutdown issued. */
+  readonly cancel: BulkCancelResult;
+  /** How long shutdown took, in milliseconds. */
+  readonly durationMs: number;
+}

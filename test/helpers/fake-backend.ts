@@ -1,0 +1,84 @@
+import FakeTimers from '@sinonjs/fake-timers';
+import type { Clock, NormalizedStatus, TaskBackend, TaskState } from '../../src/index.js';
+
+/** A fake clock the manager can take, and the fake-timers clock that drives it. */
+export function fakeClock(start = 1_700_000_000_000): { clock: Clock; fake: FakeTimers.Clock } {
+  const fake = FakeTimers.createClock(start, 1_000_000);
+  return {
+    fake,
+    clock: { now: () => fake.now, setTimeout: (fn, ms) => fake.setTimeout(fn, ms), clearTimeout: (id) => fake.clearTimeout(id as FakeTimers.TimerId) },
+  };
+}
+
+interface ScriptedTask {
+  state: TaskState;
+  raw: string;
+  finishAt: number;
+  outcome: TaskState;
+}
+
+/**
+ * An in-process TaskBackend on a fake clock: each task runs until `finishAt`, then takes its outcome.
+ * It records every call and the requests in flight per task, so tests can check the manager's
+ * invariants (one request per task, no request after settle, the concurrency cap).
+ */
+export class ScriptedBackend implements TaskBackend {
+  readonly tasks = new Map<string, ScriptedTask>();
+  readonly calls: { op: 'status' | 'cancel'; id: string; at: number }[] = [];
+  readonly inFlight = new Map<string, number>();
+  maxInFlightPerTask = 0;
+  inFlightTotal = 0;
+  peakInFlight = 0;
+  latencyMs = 10;
+  /** Throw this error from the next calls of `op` (consumed one per call). */
+  readonly failures: { op: 'status' | 'cancel'; error: unknown }[] = [];
+  /** When true, cancel of a still-running task fails like a cloud stop of a `pending` task. */
+  refuseCancel = false;
+
+  constructor(private readonly fake: FakeTimers.Clock) {}
+
+  add(id: string, durationMs: number, outcome: TaskState = 'completed'): void {
+    this.tasks.set(id, { state: 'running', raw: 'running', finishAt: this.fake.now + durationMs, outcome });
+  }
+
+  getStatus = (id: string, { signal }: { signal: AbortSignal }): Promise<NormalizedStatus> => this.#call('status', id, signal);
+  cancel = (id: string, { signal }: { signal: AbortSignal }): Promise<NormalizedStatus> => this.#call('cancel', id, signal);
+
+  async #call(op: 'status' | 'cancel', id: string, signal: AbortSignal): Promise<NormalizedStatus> {
+    this.calls.push({ op, id, at: this.fake.now });
+    const count = (this.inFlight.get(id) ?? 0) + 1;
+    this.inFlight.set(id, count);
+    this.maxInFlightPerTask = Math.max(this.maxInFlightPerTask, count);
+    this.peakInFlight = Math.max(this.peakInFlight, ++this.inFlightTotal);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          this.fake.clearTimeout(timer);
+          reject(signal.reason);
+        };
+        const timer = this.fake.setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, this.latencyMs);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      const failure = this.failures.findIndex((f) => f.op === op);
+      if (failure >= 0) throw this.failures.splice(failure, 1)[0]!.error;
+      const task = this.tasks.get(id);
+      if (!task) throw new Error(`scripted backend: unknown task ${id}`);
+      this.#advance(task);
+      if (op === 'cancel' && task.state === 'running') {
+        if (this.refuseCancel) throw new Error('not in progress');
+        Object.assign(task, { state: 'cancelled', raw: 'cancelled' });
+      }
+      return { state: task.state, raw: task.raw };
+    } finally {
+      this.inFlight.set(id, (this.inFlight.get(id) ?? 1) - 1);
+      this.inFlightTotal--;
+    }
+  }
+
+  #advance(task: ScriptedTask): void {
+    if (task.state === 'running' && this.fake.now >= task.finishAt) Object.assign(task, { state: task.outcome, raw: task.outcome });
+  }
+}
