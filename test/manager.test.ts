@@ -353,6 +353,37 @@ describe('TaskManager shutdown', () => {
   });
 });
 
+describe('TaskManager start', () => {
+  it('creates a task through the backend and tracks it, keeping the create response', async () => {
+    const { fake, manager } = setup();
+    const starting = manager.start('job', { durationMs: 500 }, { timeoutMs: 10_000 });
+    await fake.tickAsync(10);
+    const task = await starting;
+    expect(task.created).toEqual({ id: 'created-0' });
+    expect(manager.active()).toEqual([task.ref]);
+    await fake.tickAsync(2_000);
+    expect((await task.done).outcome).toBe('completed');
+  });
+
+  it('cancels a task whose create answered after shutdown began, instead of orphaning it', async () => {
+    const { fake, backend, manager } = setup();
+    const starting = manager.start('job', { durationMs: 60_000 });
+    const shutdown = manager.shutdown({ graceMs: 5_000 });
+    await fake.tickAsync(100);
+    const task = await starting;
+    expect(await task.done).toMatchObject({ outcome: 'cancelled' });
+    expect(backend.tasks.get(task.ref.id)!.state).toBe('cancelled');
+    const report = await shutdown;
+    expect(report.unconfirmed).toEqual([]);
+  });
+
+  it('refuses to start after shutdown with ManagerClosedError', async () => {
+    const { manager } = setup();
+    await manager.shutdown();
+    await expect(manager.start('job', { durationMs: 1 })).rejects.toBeInstanceOf(ManagerClosedError);
+  });
+});
+
 describe('TaskManager options', () => {
   it('refuses bad options with an error that names the option', () => {
     expect(() => new TaskManager({ concurrency: 0 })).toThrow(/concurrency/);

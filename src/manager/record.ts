@@ -16,7 +16,7 @@ export class TaskRecord {
   readonly key: string;
   readonly backend: TaskBackend;
   readonly done: Promise<TaskResult>;
-  readonly handle: TaskHandle;
+  readonly handle: TaskHandle & { created?: unknown };
   deadline: number | undefined;
   status: NormalizedStatus | undefined;
   /** Polls since the status last changed: drives the backoff. */
@@ -31,7 +31,6 @@ export class TaskRecord {
   cancelFailures = 0;
   settled = false;
   cleanups: (() => void)[] = [];
-  created: unknown;
   readonly #resolve: (result: TaskResult) => void;
 
   constructor(ref: TaskRef, key: string, backend: TaskBackend, deadline: number | undefined, cancel: () => Promise<CancelValue>) {

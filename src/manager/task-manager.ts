@@ -93,9 +93,9 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     }
     // A task created while shutdown began is tracked all the same and cancelled at once: never orphaned.
     const record = this.#track({ kind, id }, options);
-    record.created = created;
+    record.handle.created = created;
     if (this.#state !== 'open') this.#tracker.requestCancel(record, 'shutdown').catch(() => {});
-    return Object.assign(Object.create(record.handle) as TaskHandle, { created });
+    return record.handle as StartedTask<unknown>;
   }
 
   /**

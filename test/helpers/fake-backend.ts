@@ -24,7 +24,7 @@ interface ScriptedTask {
  */
 export class ScriptedBackend implements TaskBackend {
   readonly tasks = new Map<string, ScriptedTask>();
-  readonly calls: { op: 'status' | 'cancel'; id: string; at: number }[] = [];
+  readonly calls: { op: 'status' | 'cancel' | 'create'; id: string; at: number }[] = [];
   readonly inFlight = new Map<string, number>();
   maxInFlightPerTask = 0;
   inFlightTotal = 0;
@@ -41,10 +41,18 @@ export class ScriptedBackend implements TaskBackend {
     this.tasks.set(id, { state: 'running', raw: 'running', finishAt: this.fake.now + durationMs, outcome });
   }
 
+  /** Creates a task that runs `durationMs` (from the body) after a request of `latencyMs`. */
+  create = async (body: unknown, { signal }: { signal: AbortSignal }): Promise<{ id: string; created: unknown }> => {
+    const id = `created-${this.tasks.size}`;
+    await this.#call('create', id, signal);
+    this.add(id, (body as { durationMs: number }).durationMs);
+    return { id, created: { id } };
+  };
+
   getStatus = (id: string, { signal }: { signal: AbortSignal }): Promise<NormalizedStatus> => this.#call('status', id, signal);
   cancel = (id: string, { signal }: { signal: AbortSignal }): Promise<NormalizedStatus> => this.#call('cancel', id, signal);
 
-  async #call(op: 'status' | 'cancel', id: string, signal: AbortSignal): Promise<NormalizedStatus> {
+  async #call(op: 'status' | 'cancel' | 'create', id: string, signal: AbortSignal): Promise<NormalizedStatus> {
     this.calls.push({ op, id, at: this.fake.now });
     const count = (this.inFlight.get(id) ?? 0) + 1;
     this.inFlight.set(id, count);
@@ -64,6 +72,7 @@ export class ScriptedBackend implements TaskBackend {
       });
       const failure = this.failures.findIndex((f) => f.op === op);
       if (failure >= 0) throw this.failures.splice(failure, 1)[0]!.error;
+      if (op === 'create') return { state: 'pending', raw: 'pending' };
       const task = this.tasks.get(id);
       if (!task) throw new Error(`scripted backend: unknown task ${id}`);
       this.#advance(task);
