@@ -82,7 +82,8 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     const backend = this.#backend(kind);
     if (!backend.create) throw new ValidationError(`the backend of kind "${kind}" has no create(body, { signal })`);
     const signal = options.signal ? AbortSignal.any([options.signal, this.#lifetime.signal]) : this.#lifetime.signal;
-    const creating = backend.create(body, { signal });
+    const create = backend.create.bind(backend);
+    const creating = this.#tracker.limited(() => create(body, { signal }));
     this.#creating.add(creating);
     let id: string;
     let created: unknown;

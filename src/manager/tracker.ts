@@ -83,6 +83,11 @@ export class Tracker {
     return record;
   }
 
+  /** Runs any other API request of the manager (a create) under the same cap, queued like a cancel. */
+  limited<T>(request: () => Promise<T>): Promise<T> {
+    return this.#limiter.run(request);
+  }
+
   /** Cancels a tracked task; resolves when the API accepted the cancel (or the task had ended). */
   requestCancel(record: TaskRecord, reason: CancelReason): Promise<CancelValue> {
     if (record.cancelValue) return Promise.resolve(record.cancelValue);
