@@ -93,8 +93,9 @@ export class Tracker {
     if (record.cancelValue) return Promise.resolve(record.cancelValue);
     record.cancelReason ??= reason;
     const answer = new Promise<CancelValue>((resolve, reject) => record.cancelWaiters.push({ resolve, reject }));
+    // A poll in flight is not aborted: the server would go on counting it against its concurrency
+    // while the cancel arrives. The cancel follows as soon as the poll's answer is in (#next).
     if (record.op === 'idle') this.#cancel(record);
-    else if (record.op === 'poll') record.opAbort?.abort();
     return answer;
   }
 
@@ -148,7 +149,7 @@ export class Tracker {
           if (this.#endOp(record, abort)) this.#onStatus(record, status);
         },
         (error: unknown) => {
-          if (this.#endOp(record, abort)) this.#onPollError(record, error, abort.signal.aborted);
+          if (this.#endOp(record, abort)) this.#onPollError(record, error);
         },
       );
   }
@@ -208,8 +209,7 @@ export class Tracker {
     this.#next(record);
   }
 
-  #onPollError(record: TaskRecord, error: unknown, aborted: boolean): void {
-    if (aborted) return this.#next(record);
+  #onPollError(record: TaskRecord, error: unknown): void {
     if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
     if (isFatal(error)) return this.#settle(record, 'error', error as Error);
     this.#emit('error', { error, ref: record.ref });
