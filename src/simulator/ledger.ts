@@ -1,0 +1,132 @@
+/**
+ * What the simulator received: the counters tests assert on (cancels per run, peak concurrency, faults).
+ * @module
+ */
+
+/** The API calls the simulator serves, named `<api>.<call>` after the tables of SPEC section 2. */
+export type SimulatorRoute =
+  | 'agent.create'
+  | 'agent.list'
+  | 'agent.get'
+  | 'agent.status'
+  | 'agent.update'
+  | 'agent.continue'
+  | 'cloud.create'
+  | 'cloud.list'
+  | 'cloud.get'
+  | 'cloud.status'
+  | 'cloud.stop'
+  | 'cloud.continue';
+
+/** The kinds of injected fault, counted in {@link SimulatorLedger.faults}. */
+export type SimulatorFaultKind = 'error' | 'htmlError' | 'rate429' | 'maxConcurrent' | 'reset' | 'hang';
+
+/** Live counters of what the simulator received since it started or since `reset()`. */
+export interface SimulatorLedger {
+  /** Every HTTP request received, on any path, authenticated or not. */
+  readonly requests: number;
+  /** Authenticated requests per API call, faulted ones included (so retries show up here). */
+  readonly byRoute: ReadonlyMap<SimulatorRoute, number>;
+  /** Answers sent, per HTTP status code (resets and hangs send none). */
+  readonly byStatusCode: ReadonlyMap<number, number>;
+  /**
+   * Cancel requests (`PATCH /api/v1/tasks/{runId}` with `action: "cancel"`) that passed the faults and
+   * reached the handler, per run ID in the path, whatever the answer (200, 400 already done, 403, 404).
+   */
+  readonly cancels: ReadonlyMap<string, number>;
+  /** Stop requests (`PATCH /api/tasks/{taskId}` with `action: "stop"`) that reached the handler, per task ID. */
+  readonly stops: ReadonlyMap<string, number>;
+  /** Injected faults per kind. */
+  readonly faults: Readonly<Record<SimulatorFaultKind, number>>;
+  /** HTTP requests open right now: received and not yet answered, reset or abandoned. */
+  readonly inFlight: number;
+  /** The most requests open at once. */
+  readonly peakConcurrent: number;
+  /** Zeroes every counter; `peakConcurrent` restarts from the requests open now. */
+  reset(): void;
+}
+
+function noFaults(): Record<SimulatorFaultKind, number> {
+  return { error: 0, htmlError: 0, rate429: 0, maxConcurrent: 0, reset: 0, hang: 0 };
+}
+
+function increment<K>(map: Map<K, number>, key: K): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/** The simulator's ledger; the server records into it, users read it through {@link SimulatorLedger}. */
+export class Ledger implements SimulatorLedger {
+  #requests = 0;
+  #inFlight = 0;
+  #peakConcurrent = 0;
+  readonly #byRoute = new Map<SimulatorRoute, number>();
+  readonly #byStatusCode = new Map<number, number>();
+  readonly #cancels = new Map<string, number>();
+  readonly #stops = new Map<string, number>();
+  #faults = noFaults();
+
+  get requests(): number {
+    return this.#requests;
+  }
+  get byRoute(): ReadonlyMap<SimulatorRoute, number> {
+    return this.#byRoute;
+  }
+  get byStatusCode(): ReadonlyMap<number, number> {
+    return this.#byStatusCode;
+  }
+  get cancels(): ReadonlyMap<string, number> {
+    return this.#cancels;
+  }
+  get stops(): ReadonlyMap<string, number> {
+    return this.#stops;
+  }
+  get faults(): Readonly<Record<SimulatorFaultKind, number>> {
+    return this.#faults;
+  }
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+  get peakConcurrent(): number {
+    return this.#peakConcurrent;
+  }
+
+  reset(): void {
+    this.#requests = 0;
+    this.#peakConcurrent = this.#inFlight;
+    this.#byRoute.clear();
+    this.#byStatusCode.clear();
+    this.#cancels.clear();
+    this.#stops.clear();
+    this.#faults = noFaults();
+  }
+
+  requestOpened(): void {
+    this.#requests++;
+    this.#inFlight++;
+    if (this.#inFlight > this.#peakConcurrent) this.#peakConcurrent = this.#inFlight;
+  }
+
+  requestClosed(): void {
+    this.#inFlight--;
+  }
+
+  routed(route: SimulatorRoute): void {
+    increment(this.#byRoute, route);
+  }
+
+  answered(statusCode: number): void {
+    increment(this.#byStatusCode, statusCode);
+  }
+
+  faulted(kind: SimulatorFaultKind): void {
+    this.#faults[kind]++;
+  }
+
+  cancelled(runId: string): void {
+    increment(this.#cancels, runId);
+  }
+
+  stopped(taskId: string): void {
+    increment(this.#stops, taskId);
+  }
+}
