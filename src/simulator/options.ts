@@ -30,7 +30,7 @@ export interface SimulatorFaults {
   readonly htmlErrorRate?: number | undefined;
   /** Share of requests answered `429 {"error":"Too many requests"}` with `Retry-After`. @default 0 */
   readonly rate429?: number | undefined;
-  /** The `Retry-After` of every 429 (random or `maxConcurrent`), in whole seconds. @default 1 */
+  /** The `Retry-After` of every 429 (random or `maxConcurrent`), in seconds; a fraction such as `0.2` shortens tests (real servers send whole seconds). @default 1 */
   readonly retryAfterSeconds?: number | undefined;
   /**
    * Most API requests in flight at once: a request that arrives while this many are open is answered
@@ -144,8 +144,8 @@ export function mergeFaults(current: ResolvedSimulatorFaults, patch: SimulatorFa
     if (merged[key] < 0 || merged[key] > 1) throw new RangeError(`faults.${key} must be from 0 to 1, got ${merged[key]}`);
   }
   if (merged.latencyMs < 0 || !Number.isFinite(merged.latencyMs)) throw new RangeError(`faults.latencyMs must be a finite number ≥ 0, got ${merged.latencyMs}`);
-  if (!Number.isInteger(merged.retryAfterSeconds) || merged.retryAfterSeconds < 0) {
-    throw new RangeError(`faults.retryAfterSeconds must be an integer ≥ 0, got ${merged.retryAfterSeconds}`);
+  if (!Number.isFinite(merged.retryAfterSeconds) || merged.retryAfterSeconds < 0) {
+    throw new RangeError(`faults.retryAfterSeconds must be a finite number ≥ 0, got ${merged.retryAfterSeconds}`);
   }
   if (merged.maxConcurrent < 1) throw new RangeError(`faults.maxConcurrent must be ≥ 1, got ${merged.maxConcurrent}`);
   return merged;
