@@ -42,14 +42,14 @@ export class AgentClient {
   }
 
   /** Starts a run. `prompt` (or its alias `message`) is required. */
-  createTask(body: AgentCreateTaskBody, options?: RequestOptions): Promise<AgentCreateTaskResponse> {
+  async createTask(body: AgentCreateTaskBody, options?: RequestOptions): Promise<AgentCreateTaskResponse> {
     checkBody(body, 'body');
     requiredText(body.prompt ?? body.message, 'prompt (or message)');
     return this.#core.request({ method: 'POST', path: 'api/v1/tasks', json: body }, options);
   }
 
   /** Lists runs, newest first. `limit` is 1–100. */
-  listTasks(query: AgentListTasksQuery = {}, options?: RequestOptions): Promise<AgentListTasksResponse> {
+  async listTasks(query: AgentListTasksQuery = {}, options?: RequestOptions): Promise<AgentListTasksResponse> {
     const searchParams = {
       page: intParam(query.page, 'page', 1),
       limit: intParam(query.limit, 'limit', 1, 100),
@@ -59,27 +59,27 @@ export class AgentClient {
   }
 
   /** A run with its messages. */
-  getTask(runId: string, options?: RequestOptions): Promise<AgentTaskDetail> {
+  async getTask(runId: string, options?: RequestOptions): Promise<AgentTaskDetail> {
     return this.#core.request({ method: 'GET', path: `api/v1/tasks/${pathId(runId, 'runId')}` }, options);
   }
 
   /** A run's status (`pending`/`in_progress` while it runs). */
-  getStatus(runId: string, options?: RequestOptions): Promise<AgentStatusResponse> {
+  async getStatus(runId: string, options?: RequestOptions): Promise<AgentStatusResponse> {
     return this.#core.request({ method: 'GET', path: `api/v1/tasks/${pathId(runId, 'runId')}/status` }, options);
   }
 
   /** Cancels a run: its agent process is terminated and the run becomes `cancelled`. */
-  cancel(runId: string, options?: RequestOptions): Promise<AgentUpdateResponse> {
+  async cancel(runId: string, options?: RequestOptions): Promise<AgentUpdateResponse> {
     return this.update(runId, { action: 'cancel' }, options);
   }
 
   /** Sets a run's title (1–200 characters). */
-  rename(runId: string, title: string, options?: RequestOptions): Promise<AgentUpdateResponse> {
+  async rename(runId: string, title: string, options?: RequestOptions): Promise<AgentUpdateResponse> {
     return this.update(runId, { title }, options);
   }
 
   /** Cancels and/or renames a run; when both are given the cancel takes precedence. */
-  update(runId: string, body: AgentUpdateBody, options?: RequestOptions): Promise<AgentUpdateResponse> {
+  async update(runId: string, body: AgentUpdateBody, options?: RequestOptions): Promise<AgentUpdateResponse> {
     const path = `api/v1/tasks/${pathId(runId, 'runId')}`;
     checkBody(body, 'body');
     if (body.action === undefined && body.title === undefined) throw new ValidationError('update needs an action or a title');
@@ -91,7 +91,7 @@ export class AgentClient {
   }
 
   /** Continues a run's conversation with a new prompt; the answer names the NEW run. */
-  continueTask(runId: string, body: AgentContinueBody, options?: RequestOptions): Promise<AgentContinueResponse> {
+  async continueTask(runId: string, body: AgentContinueBody, options?: RequestOptions): Promise<AgentContinueResponse> {
     const path = `api/v1/tasks/${pathId(runId, 'runId')}/continue`;
     checkBody(body, 'body');
     requiredText(body.prompt, 'prompt');

@@ -38,14 +38,14 @@ export class CloudClient {
   }
 
   /** Starts a task; it begins `pending`. */
-  createTask(body: CloudCreateTaskBody, options?: RequestOptions): Promise<CloudTaskResponse> {
+  async createTask(body: CloudCreateTaskBody, options?: RequestOptions): Promise<CloudTaskResponse> {
     checkBody(body, 'body');
     requiredText(body.prompt, 'prompt');
     return this.#core.request({ method: 'POST', path: 'api/tasks', json: body }, options);
   }
 
   /** Lists tasks. `limit` is 1–100; `status` one of `active`, `completed`, `failed`, `stopped`. */
-  listTasks(query: CloudListTasksQuery = {}, options?: RequestOptions): Promise<CloudListTasksResponse> {
+  async listTasks(query: CloudListTasksQuery = {}, options?: RequestOptions): Promise<CloudListTasksResponse> {
     const searchParams = {
       limit: intParam(query.limit, 'limit', 1, 100),
       offset: intParam(query.offset, 'offset', 0),
@@ -55,12 +55,12 @@ export class CloudClient {
   }
 
   /** One task. */
-  getTask(taskId: string, options?: RequestOptions): Promise<CloudTaskResponse> {
+  async getTask(taskId: string, options?: RequestOptions): Promise<CloudTaskResponse> {
     return this.#core.request({ method: 'GET', path: `api/tasks/${pathId(taskId, 'taskId')}` }, options);
   }
 
   /** A task's status, with `isDone` and `inProgress`. */
-  getStatus(taskId: string, options?: RequestOptions): Promise<CloudStatusResponse> {
+  async getStatus(taskId: string, options?: RequestOptions): Promise<CloudStatusResponse> {
     return this.#core.request({ method: 'GET', path: `api/tasks/${pathId(taskId, 'taskId')}/status` }, options);
   }
 
@@ -68,12 +68,12 @@ export class CloudClient {
    * Stops a task (irreversible). Works only while it is `processing` or `saving`: otherwise the API
    * answers 400, a `BadRequestError`.
    */
-  stop(taskId: string, options?: RequestOptions): Promise<CloudStopResponse> {
+  async stop(taskId: string, options?: RequestOptions): Promise<CloudStopResponse> {
     return this.#core.request({ method: 'PATCH', path: `api/tasks/${pathId(taskId, 'taskId')}`, json: { action: 'stop' } }, options);
   }
 
   /** Continues a task with a follow-up prompt. */
-  continueTask(taskId: string, body: CloudContinueBody, options?: RequestOptions): Promise<CloudContinueResponse> {
+  async continueTask(taskId: string, body: CloudContinueBody, options?: RequestOptions): Promise<CloudContinueResponse> {
     const path = `api/tasks/${pathId(taskId, 'taskId')}/continue`;
     checkBody(body, 'body');
     requiredText(body.currentPrompt, 'currentPrompt');

@@ -10,7 +10,7 @@ import { agentBackend, cloudBackend } from './backends.js';
 import { bulkCancel } from './bulk.js';
 import type { TaskManagerEvents } from './events.js';
 import { resolveManagerOptions, type ResolvedManagerOptions, type TaskManagerOptions } from './options.js';
-import { TaskRecord } from './record.js';
+import type { TaskRecord } from './record.js';
 import { runShutdown } from './shutdown.js';
 import { registerForSignals } from './signals.js';
 import { Tracker } from './tracker.js';
@@ -128,7 +128,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     const { concurrency = cap } = options;
     if (!Number.isInteger(concurrency) || concurrency < 1) return Promise.reject(new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`));
     if (!Array.isArray(refs)) return Promise.reject(new TypeError('refs must be an array of { kind, id }'));
-    return bulkCancel(refs, Math.min(concurrency, cap), (ref) => this.#cancelOne(ref));
+    return this.#bulkCancel(refs, Math.min(concurrency, cap), 'user');
   }
 
   /** Cancels every tracked task. Never rejects. */
@@ -155,7 +155,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
       graceMs,
       creating: [...this.#creating],
       records: () => this.#tracker.records(),
-      cancel: (refs) => bulkCancel(refs, this.#options.concurrency, (ref) => this.#cancelOne(ref, 'shutdown')),
+      cancel: (refs) => this.#bulkCancel(refs, this.#options.concurrency, 'shutdown'),
       abandon: (record) => this.#tracker.abandon(record, new ManagerClosedError(`shutdown grace of ${graceMs} ms ran out before the cancel of ${record.key} was confirmed`)),
     }).then((report) => {
       this.#emit('shutdown', report);
@@ -192,10 +192,24 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     return this.#tracker.track({ kind: ref.kind, id: ref.id }, backend, deadlineOf(options, this.#options), options.signal, (r) => this.cancel(r));
   }
 
-  async #cancelOne(ref: TaskRef, reason: 'user' | 'shutdown' = 'user'): Promise<CancelValue> {
+  /**
+   * The records are looked up when the bulk call is made, not when each ref's turn comes: a task that
+   * settles while it waits in the queue needs no request, its final status answers for it.
+   */
+  #bulkCancel(refs: readonly TaskRef[], concurrency: number, reason: 'user' | 'shutdown'): Promise<BulkCancelResult> {
+    const known = new Map<TaskRef, TaskRecord>();
+    for (const ref of refs) {
+      const record = typeof ref?.kind === 'string' && typeof ref.id === 'string' ? this.#tracker.get(refKey(ref)) : undefined;
+      if (record) known.set(ref, record);
+    }
+    return bulkCancel(refs, concurrency, (ref) => this.#cancelOne(ref, reason, known.get(ref)));
+  }
+
+  async #cancelOne(ref: TaskRef, reason: 'user' | 'shutdown' = 'user', known?: TaskRecord): Promise<CancelValue> {
     const backend = this.#backend(ref?.kind);
     pathId(ref.id, `${ref.kind} id`);
-    const record = this.#tracker.get(refKey(ref));
+    const record = known ?? this.#tracker.get(refKey(ref));
+    if (record?.settled) return this.#tracker.settledCancelValue(record);
     if (record) return this.#tracker.requestCancel(record, reason);
     return this.#tracker.cancelUntracked(ref, backend, this.#lifetime.signal);
   }

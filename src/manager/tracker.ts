@@ -99,6 +99,13 @@ export class Tracker {
     return answer;
   }
 
+  /** What a cancel of a task that has already settled amounts to: its final status, or its error. */
+  async settledCancelValue(record: TaskRecord): Promise<CancelValue> {
+    if (record.status && TERMINAL_STATES.has(record.status.state)) return cancelValueOf(record.status);
+    const result = await record.done;
+    throw result.error ?? new Error(`tracking of ${record.key} ended as ${result.outcome}`);
+  }
+
   /** Cancels a task the manager does not track, through the same limiter. */
   async cancelUntracked(ref: TaskRef, backend: TaskBackend, signal: AbortSignal): Promise<CancelValue> {
     const status = await this.#limiter.run(() => backend.cancel(ref.id, { signal }));
