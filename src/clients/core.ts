@@ -84,7 +84,7 @@ export class RequestCore {
       signal,
       shouldRetry: async ({ error, attemptNumber }) => {
         if (!isRetryable(error)) return false;
-        const hint = error instanceof RateLimitError ? error.retryAfterMs : undefined;
+        const hint = error instanceof ApiError ? error.retryAfterMs : undefined;
         const cappedHint = hint === undefined ? undefined : Math.min(hint, this.#options.maxRetryAfterMs);
         await sleep(backoffDelay(attemptNumber - 1, this.#options.retryBackoff, cappedHint), signal);
         return true;
@@ -107,12 +107,12 @@ export class RequestCore {
         searchParams: definedParams(request.searchParams),
         signal: signal ? AbortSignal.any([signal, attempt.signal]) : attempt.signal,
       });
-      const bodyText = await readBody(response, this.#options.maxResponseBytes, info);
+      const bodyText = this.#redact(await readBody(response, this.#options.maxResponseBytes, info));
       if (response.ok) return parseSuccess<T>(response, bodyText, info);
       throw errorFromResponse({
         ...info,
         status: response.status,
-        bodyText: this.#redact(bodyText),
+        bodyText,
         contentType: response.headers.get('content-type'),
         retryAfterMs: parseRetryAfter(response.headers),
       });
@@ -165,7 +165,7 @@ function tooLarge(status: number, info: RequestInfo, maxBytes: number): InvalidR
 
 function parseSuccess<T>(response: Response, bodyText: string, info: RequestInfo): T {
   const body = parseBody(bodyText);
-  if (typeof body === 'object' && body !== null) return body as T;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as T;
   const what = bodyText === '' ? 'an empty body' : 'a body that is not a JSON object';
   throw new InvalidResponseError(response.status, `${response.status} ${info.method} ${info.path}: ${what}`, { ...info, body });
 }

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { ValidationError } from '../errors/classes.js';
 import { validateBackoffPolicy, type BackoffPolicy } from '../util/backoff.js';
 import type { ApiDescriptor } from './core.js';
@@ -73,7 +74,11 @@ export interface ResolvedClientOptions {
   readonly fetch: typeof globalThis.fetch;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOOPBACK_NAMES = new Set(['localhost', '[::1]']);
+
+function isLoopback(hostname: string): boolean {
+  return LOOPBACK_NAMES.has(hostname) || (isIPv4(hostname) && hostname.startsWith('127.'));
+}
 
 /** Applies the defaults and checks every option, naming the option that is wrong. */
 export function resolveClientOptions(options: ClientOptions, api: ApiDescriptor): ResolvedClientOptions {
@@ -94,7 +99,7 @@ export function resolveClientOptions(options: ClientOptions, api: ApiDescriptor)
     retries: count('retries', options.retries ?? CLIENT_DEFAULTS.retries),
     retryBackoff,
     maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs),
-    maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes),
+    maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes, Number.MAX_SAFE_INTEGER),
     fetch: checkFetch(options.fetch),
   };
 }
@@ -104,7 +109,7 @@ function checkBaseUrl(value: unknown, allowInsecureHttp: boolean): string {
   const url = new URL(value);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`baseUrl must be http(s), got ${url.protocol}`);
   if (url.username || url.password) throw new TypeError('baseUrl must not hold credentials; use apiKey');
-  if (url.protocol === 'http:' && !allowInsecureHttp && !LOOPBACK_HOSTS.has(url.hostname) && !url.hostname.startsWith('127.')) {
+  if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopback(url.hostname)) {
     throw new TypeError(`baseUrl ${url.origin} is http: to a non-loopback host; the key would travel in clear text. Use https: or set allowInsecureHttp.`);
   }
   url.search = '';
@@ -112,8 +117,13 @@ function checkBaseUrl(value: unknown, allowInsecureHttp: boolean): string {
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
+/** setTimeout's longest delay: a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function positive(name: string, value: number, max = MAX_TIMER_MS): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+    throw new RangeError(`${name} must be a number > 0 and ≤ ${max}, got ${value}`);
+  }
   return value;
 }
 

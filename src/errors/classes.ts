@@ -19,6 +19,8 @@ export interface ApiErrorOptions extends RequestInfo {
   readonly body: unknown;
   /** The underlying error, if any. */
   readonly cause?: unknown;
+  /** The server's `Retry-After`, in milliseconds, if it sent one. */
+  readonly retryAfterMs?: number | undefined;
 }
 
 /** The API answered with a status that is not a success. Use {@link errorFromResponse} to build one. */
@@ -32,6 +34,8 @@ export class ApiError extends BlackboxError {
   readonly method: string;
   /** Path of the request (relative to the base URL). */
   readonly path: string;
+  /** How long the server asked to wait, in milliseconds (`Retry-After`), when it did: 429s and often 503s. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(status: number, message: string, options: ApiErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -39,6 +43,7 @@ export class ApiError extends BlackboxError {
     this.body = options.body;
     this.method = options.method;
     this.path = options.path;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -65,13 +70,6 @@ export class NotFoundError extends ApiError {
 /** 429: too many requests. `retryAfterMs` is the server's hint, when it gave one. */
 export class RateLimitError extends ApiError {
   override name = 'RateLimitError';
-  /** How long the server asked to wait, in milliseconds, from its `Retry-After` header. */
-  readonly retryAfterMs: number | undefined;
-
-  constructor(status: number, message: string, options: ApiErrorOptions & { readonly retryAfterMs?: number | undefined }) {
-    super(status, message, options);
-    this.retryAfterMs = options.retryAfterMs;
-  }
 }
 
 /** 5xx: the server failed (including a proxy's HTML 502 page). */

@@ -33,12 +33,12 @@ export function errorFromResponse(response: ErrorResponse): ApiError {
   const detail = describeBody(body, response.contentType);
   const { status, method, path } = response;
   const message = `${status} ${method} ${path}${detail ? `: ${detail}` : ''}`;
-  const options = { body, method, path };
+  const options = { body, method, path, retryAfterMs: response.retryAfterMs };
   if (status === 400) return new BadRequestError(status, message, options);
   if (status === 401) return new AuthenticationError(status, message, options);
   if (status === 403) return new PermissionDeniedError(status, message, options);
   if (status === 404) return new NotFoundError(status, message, options);
-  if (status === 429) return new RateLimitError(status, message, { ...options, retryAfterMs: response.retryAfterMs });
+  if (status === 429) return new RateLimitError(status, message, options);
   if (status >= 500) return new InternalServerError(status, message, options);
   return new ApiError(status, message, options);
 }

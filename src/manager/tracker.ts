@@ -1,4 +1,4 @@
-import { AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError, ValidationError } from '../errors/classes.js';
+import { ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError } from '../errors/classes.js';
 import { refKey, type TaskRef } from '../refs.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { TaskManagerEvents } from './events.js';
@@ -93,9 +93,11 @@ export class Tracker {
     if (record.cancelValue) return Promise.resolve(record.cancelValue);
     record.cancelReason ??= reason;
     const answer = new Promise<CancelValue>((resolve, reject) => record.cancelWaiters.push({ resolve, reject }));
-    // A poll in flight is not aborted: the server would go on counting it against its concurrency
-    // while the cancel arrives. The cancel follows as soon as the poll's answer is in (#next).
+    // A poll in flight is normally not aborted: the server would go on counting it against its
+    // concurrency while the cancel arrives, and the cancel follows as soon as the poll's answer is in
+    // (#next). Shutdown cannot wait: a hung poll would hold the cancel past the grace period.
     if (record.op === 'idle') this.#cancel(record);
+    else if (record.op === 'poll' && reason === 'shutdown') record.opAbort?.abort();
     return answer;
   }
 
@@ -156,7 +158,7 @@ export class Tracker {
           if (this.#endOp(record, abort)) this.#onStatus(record, status);
         },
         (error: unknown) => {
-          if (this.#endOp(record, abort)) this.#onPollError(record, error);
+          if (this.#endOp(record, abort)) this.#onPollError(record, error, abort.signal.aborted);
         },
       );
   }
@@ -216,11 +218,12 @@ export class Tracker {
     this.#next(record);
   }
 
-  #onPollError(record: TaskRecord, error: unknown): void {
+  #onPollError(record: TaskRecord, error: unknown, abortedForCancel: boolean): void {
+    if (abortedForCancel) return this.#next(record);
     if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
     if (isFatal(error)) return this.#settle(record, 'error', error as Error);
     this.#emit('error', { error, ref: record.ref });
-    const hint = error instanceof RateLimitError ? error.retryAfterMs : undefined;
+    const hint = error instanceof ApiError ? error.retryAfterMs : undefined;
     if (hint !== undefined) this.#scheduler.pauseUntil(this.#options.clock.now() + hint);
     this.#schedule(record, this.#options.clock.now() + backoffDelay(record.attempt++, this.#options.poll, hint, this.#options.random));
   }

@@ -40,7 +40,9 @@ export function backoffDelay(
 export function validateBackoffPolicy(policy: BackoffPolicy, name: string): void {
   const { initialMs, maxMs, factor, jitter } = policy;
   if (!Number.isFinite(initialMs) || initialMs < 0) throw new RangeError(`${name}.initialMs must be a finite number ≥ 0, got ${initialMs}`);
-  if (!Number.isFinite(maxMs) || maxMs < initialMs) throw new RangeError(`${name}.maxMs must be a finite number ≥ ${name}.initialMs, got ${maxMs}`);
+  if (!Number.isFinite(maxMs) || maxMs < initialMs || maxMs > 2_147_483_647) {
+    throw new RangeError(`${name}.maxMs must be a number ≥ ${name}.initialMs and ≤ 2147483647, got ${maxMs}`);
+  }
   if (!Number.isFinite(factor) || factor < 1) throw new RangeError(`${name}.factor must be a finite number ≥ 1, got ${factor}`);
   if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) throw new RangeError(`${name}.jitter must be between 0 and 1, got ${jitter}`);
 }
