@@ -51,3 +51,6 @@ export type {
   BulkCancelResult,
   ShutdownReport,
 } from './manager/types.js';
+export type { RecoverOptions, RecoveryReport } from './manager/task-manager.js';
+export { MemoryStore } from './stores/memory.js';
+export type { TaskStore, StoredTask, StoredTaskPatch, FleetMessage } from './stores/types.js';

@@ -1,6 +1,10 @@
 import type { AgentClient } from '../clients/agent.js';
 import type { CloudClient } from '../clients/cloud.js';
 import { validateBackoffPolicy, type BackoffPolicy } from '../util/backoff.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { MemoryStore } from '../stores/memory.js';
+import type { TaskStore } from '../stores/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TaskBackend } from './types.js';
 
@@ -62,6 +66,23 @@ export interface TaskManagerOptions {
    * @default Math.random
    */
   readonly random?: () => number;
+  /**
+   * Where the tracked set lives: `MemoryStore` (this process only), `FileStore` (a durable journal on
+   * local disk) or `RedisStore` (one registry for a fleet of workers).
+   * @default new MemoryStore()
+   */
+  readonly store?: TaskStore;
+  /**
+   * This worker's name in the store: the owner of the tasks it tracks.
+   * @default `${hostname}-${pid}-${random suffix}`
+   */
+  readonly workerId?: string;
+  /**
+   * How long this worker's lease lasts without renewal, in milliseconds; it is renewed every third of
+   * it. Another worker may recover this one's tasks once its lease has expired.
+   * @default 15000
+   */
+  readonly leaseMs?: number;
 }
 
 /** Manager defaults, in one place. */
@@ -70,6 +91,7 @@ export const MANAGER_DEFAULTS = {
   poll: { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 1 },
   graceMs: 10_000,
   signals: ['SIGINT', 'SIGTERM'],
+  leaseMs: 15_000,
 } as const;
 
 /** Options after defaults and checks. */
@@ -81,6 +103,9 @@ export interface ResolvedManagerOptions {
   readonly shutdown: Required<ShutdownOptions> | false;
   readonly clock: Clock;
   readonly random: () => number;
+  readonly store: TaskStore;
+  readonly workerId: string;
+  readonly leaseMs: number;
 }
 
 /** Applies defaults and checks each option, naming the one that is wrong. */
@@ -107,7 +132,32 @@ export function resolveManagerOptions(options: TaskManagerOptions, builtIn: (opt
     shutdown: resolveShutdown(options.shutdown),
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
+    store: checkStore(options.store),
+    workerId: checkWorkerId(options.workerId),
+    leaseMs: checkLease(options.leaseMs),
   };
+}
+
+function checkStore(store: TaskStore | undefined): TaskStore {
+  if (store === undefined) return new MemoryStore();
+  for (const method of ['open', 'add', 'update', 'remove', 'listByOwner', 'listExpired', 'claim', 'renewLease', 'releaseLease', 'close'] as const) {
+    if (typeof store[method] !== 'function') throw new TypeError(`store must implement TaskStore: ${method}() is missing`);
+  }
+  return store;
+}
+
+function checkWorkerId(workerId: string | undefined): string {
+  if (workerId === undefined) return `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  if (typeof workerId !== 'string' || !/^[\w.:@-]{1,200}$/.test(workerId)) {
+    throw new TypeError('workerId must be 1–200 characters of letters, digits and . _ : @ -');
+  }
+  return workerId;
+}
+
+function checkLease(leaseMs: number | undefined): number {
+  const value = leaseMs ?? MANAGER_DEFAULTS.leaseMs;
+  if (!Number.isFinite(value) || value < 300 || value > 2_147_483_647) throw new RangeError(`leaseMs must be a number from 300 to 2147483647, got ${value}`);
+  return value;
 }
 
 function resolveShutdown(value: TaskManagerOptions['shutdown']): Required<ShutdownOptions> | false {

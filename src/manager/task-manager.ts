@@ -12,6 +12,7 @@ import type { TaskManagerEvents } from './events.js';
 import { resolveManagerOptions, type ResolvedManagerOptions, type TaskManagerOptions } from './options.js';
 import type { TaskRecord } from './record.js';
 import { runShutdown } from './shutdown.js';
+import { Registry } from './registry.js';
 import { registerForSignals } from './signals.js';
 import { Tracker } from './tracker.js';
 import type { BulkCancelResult, CancelValue, ShutdownReport, TaskBackend, TaskHandle, TaskResult } from './types.js';
@@ -32,6 +33,24 @@ export interface WaitOptions {
   readonly timeoutMs?: number | undefined;
   /** Aborting cancels the task and rejects with `signal.reason`. */
   readonly signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link TaskManager.recover}. */
+export interface RecoverOptions {
+  /** `cancel`: cancel every orphaned task; `resume`: track them on (a past deadline still cancels). */
+  readonly policy: 'cancel' | 'resume';
+}
+
+/** What {@link TaskManager.recover} found and did. */
+export interface RecoveryReport {
+  /** The policy applied. */
+  readonly policy: 'cancel' | 'resume';
+  /** Orphaned tasks this worker claimed (and now tracks). */
+  readonly claimed: readonly TaskRef[];
+  /** Orphaned tasks another worker claimed first. */
+  readonly skipped: readonly TaskRef[];
+  /** The cancel of the claimed tasks (policy `cancel`). */
+  readonly cancel: BulkCancelResult | undefined;
 }
 
 /** A task created and tracked by {@link TaskManager.start}, with the API's create response. */
@@ -56,15 +75,39 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
   #state: 'open' | 'shuttingDown' | 'closed' = 'open';
   #shutdown: Promise<ShutdownReport> | undefined;
   #unregisterSignals: (() => void) | undefined;
+  #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
+  readonly #registry: Registry;
+  #closing: Promise<void> | undefined;
 
   constructor(options: TaskManagerOptions = {}) {
     super();
     this.#options = resolveManagerOptions(options, builtInBackends);
-    this.#tracker = new Tracker(this.#options, (event, ...args) => this.#emit(event, ...args));
+    const { store, workerId, leaseMs, clock } = this.#options;
+    this.#registry = new Registry(store, workerId, leaseMs, clock, (error, ref) => this.#emit('error', ref ? { error, ref } : { error }));
+    this.#tracker = new Tracker(this.#options, (event, ...args) => this.#emit(event, ...args), this.#registry);
+    if (store.subscribe) {
+      const subscribe = store.subscribe.bind(store);
+      this.#unsubscribe = this.#registry.ready
+        .then(() => subscribe((message) => this.#onFleetMessage(message)))
+        .catch((error: unknown) => {
+          this.#emit('error', { error });
+          return undefined;
+        });
+    }
     const { shutdown } = this.#options;
     if (shutdown) {
       this.#unregisterSignals = registerForSignals({ ...shutdown, shutdown: () => this.shutdown() });
     }
+  }
+
+  /** This worker's name in the store. */
+  get workerId(): string {
+    return this.#options.workerId;
+  }
+
+  /** Resolves once the store is open (a `FileStore`'s lock taken, a `RedisStore` connected); rejects if it cannot be. */
+  ready(): Promise<void> {
+    return this.#registry.ready;
   }
 
   /** Starts tracking a task; tracking the same ref again returns the same handle (with the earlier deadline). */
@@ -131,9 +174,49 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     return this.#bulkCancel(refs, Math.min(concurrency, cap), 'user');
   }
 
-  /** Cancels every tracked task. Never rejects. */
-  cancelAll(): Promise<BulkCancelResult> {
-    return this.cancelMany(this.active());
+  /**
+   * Cancels every tracked task. Never rejects. With `scope: 'fleet'` (a store shared by several
+   * workers), every live worker of the store is asked to cancel all of its tasks too, and the tasks of
+   * workers that are gone are claimed and cancelled here; the result then covers this worker's tasks and
+   * the orphans.
+   */
+  async cancelAll(options: { readonly scope?: 'worker' | 'fleet' } = {}): Promise<BulkCancelResult> {
+    if (options.scope !== 'fleet') return this.cancelMany(this.active());
+    const { store, workerId } = this.#options;
+    if (store.publish) await store.publish({ type: 'cancelAll', from: workerId }).catch((error: unknown) => this.#emit('error', { error }));
+    const own = this.active();
+    const orphans = await this.recover({ policy: 'resume' }).catch((error: unknown) => {
+      this.#emit('error', { error });
+      return undefined;
+    });
+    const refs = [...own, ...(orphans?.claimed ?? [])];
+    return this.cancelMany(refs);
+  }
+
+  /**
+   * Finds tasks whose owner is gone (a crashed process: its lease expired, or the journal of a dead
+   * process), claims them atomically and cancels them or tracks them on. A stored deadline holds: a
+   * resumed task past its deadline is cancelled at once.
+   */
+  async recover(options: RecoverOptions): Promise<RecoveryReport> {
+    const { policy } = options;
+    if (policy !== 'cancel' && policy !== 'resume') throw new TypeError(`policy must be "cancel" or "resume", got ${String(policy)}`);
+    if (this.#state !== 'open') throw new ManagerClosedError('cannot recover: the manager is not open');
+    await this.#registry.ready;
+    const { store, workerId } = this.#options;
+    const claimed: TaskRef[] = [];
+    const skipped: TaskRef[] = [];
+    for (const task of await store.listExpired(workerId)) {
+      const ref: TaskRef = { kind: task.kind, id: task.id };
+      if (!this.#options.backends.has(task.kind) || !(await store.claim(ref, task.owner, workerId))) {
+        skipped.push(ref);
+        continue;
+      }
+      claimed.push(ref);
+      this.#track(ref, task.deadline === null ? {} : { deadline: task.deadline });
+    }
+    const cancel = policy === 'cancel' ? await this.cancelMany(claimed) : undefined;
+    return { policy, claimed, skipped, cancel };
   }
 
   /** Refs still tracked. */
@@ -157,9 +240,9 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
       records: () => this.#tracker.records(),
       cancel: (refs) => this.#bulkCancel(refs, this.#options.concurrency, 'shutdown'),
       abandon: (record) => this.#tracker.abandon(record, new ManagerClosedError(`shutdown grace of ${graceMs} ms ran out before the cancel of ${record.key} was confirmed`)),
-    }).then((report) => {
+    }).then(async (report) => {
       this.#emit('shutdown', report);
-      this.close();
+      await this.close();
       return report;
     });
     return this.#shutdown;
@@ -167,10 +250,11 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
 
   /**
    * Removes the signal handlers and every timer. Tasks still tracked stop being tracked (their `done`
-   * resolves with outcome `error`) but are NOT cancelled: use `shutdown()` for that.
+   * resolves with outcome `error`) but are NOT cancelled: use `shutdown()` for that. They stay in a
+   * durable store, where `recover()` finds them. Resolves when the store has been written and closed.
    */
-  close(): void {
-    if (this.#state === 'closed') return;
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
     this.#state = 'closed';
     this.#unregisterSignals?.();
     this.#unregisterSignals = undefined;
@@ -179,6 +263,19 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     }
     this.#lifetime.abort(new ManagerClosedError('the manager was closed'));
     this.#tracker.clear();
+    this.#closing = this.#closeStore();
+    return this.#closing;
+  }
+
+  async #closeStore(): Promise<void> {
+    const unsubscribe = await this.#unsubscribe;
+    await unsubscribe?.().catch((error: unknown) => this.#emit('error', { error }));
+    await this.#registry.close();
+  }
+
+  #onFleetMessage(message: { readonly type: string; readonly from: string }): void {
+    if (message.type !== 'cancelAll' || message.from === this.#options.workerId || this.#state !== 'open') return;
+    void this.cancelAll();
   }
 
   /** Diagnostics: tracked tasks, timers armed (at most 1), requests in flight or queued. */

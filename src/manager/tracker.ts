@@ -3,6 +3,7 @@ import { refKey, type TaskRef } from '../refs.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { TaskManagerEvents } from './events.js';
 import { Limiter } from './limiter.js';
+import type { Registry } from './registry.js';
 import type { ResolvedManagerOptions } from './options.js';
 import { TaskRecord } from './record.js';
 import { Scheduler } from './scheduler.js';
@@ -38,10 +39,12 @@ export class Tracker {
   readonly #records = new Map<string, TaskRecord>();
   readonly #scheduler: Scheduler<Entry>;
   readonly #limiter: Limiter;
+  readonly #registry: Registry;
 
-  constructor(options: ResolvedManagerOptions, emit: Emit) {
+  constructor(options: ResolvedManagerOptions, emit: Emit, registry: Registry) {
     this.#options = options;
     this.#emit = emit;
+    this.#registry = registry;
     this.#limiter = new Limiter(options.concurrency, () => this.#scheduler.pump());
     this.#scheduler = new Scheduler<Entry>(options.clock, {
       onDue: ({ record }) => this.#dispatch(record),
@@ -71,11 +74,12 @@ export class Tracker {
     const key = refKey(ref);
     let record = this.#records.get(key);
     if (record) {
-      if (deadline !== undefined && (record.deadline === undefined || deadline < record.deadline)) this.#setDeadline(record, deadline);
+      if (deadline !== undefined && (record.deadline === undefined || deadline < record.deadline)) this.#setDeadline(record, deadline, true);
     } else {
       record = new TaskRecord(ref, key, backend, undefined, () => cancel(ref));
       this.#records.set(key, record);
-      if (deadline !== undefined) this.#setDeadline(record, deadline);
+      this.#registry.add(ref, deadline);
+      if (deadline !== undefined) this.#setDeadline(record, deadline, false);
       this.#emit('tracked', { ref, deadline });
       this.#schedule(record, this.#options.clock.now());
     }
@@ -114,9 +118,12 @@ export class Tracker {
     return cancelValueOf(status);
   }
 
-  /** Ends tracking of a task without waiting for the API (shutdown's grace ran out, or close()). */
+  /**
+   * Ends tracking of a task without waiting for the API (shutdown's grace ran out, or close()). Its
+   * record stays in the store: the task may still be running, and `recover()` elsewhere can find it.
+   */
   abandon(record: TaskRecord, error: Error): void {
-    this.#settle(record, 'error', error);
+    this.#settle(record, 'error', error, false);
   }
 
   clear(): void {
@@ -130,8 +137,9 @@ export class Tracker {
     record.cleanups.push(() => signal.removeEventListener('abort', onAbort));
   }
 
-  #setDeadline(record: TaskRecord, deadline: number): void {
+  #setDeadline(record: TaskRecord, deadline: number, stored: boolean): void {
     record.deadline = deadline;
+    if (stored) this.#registry.update(record.ref, { deadline });
     this.#scheduler.deadline({ record, token: ++record.deadlineToken }, deadline);
   }
 
@@ -212,6 +220,7 @@ export class Tracker {
     record.status = status;
     if (previous?.raw !== status.raw) {
       record.attempt = 0;
+      this.#registry.update(record.ref, { status: status.raw });
       this.#emit('status', { ref: record.ref, status, previous });
     }
     if (TERMINAL_STATES.has(status.state)) return this.#settle(record, outcomeOf(record, status));
@@ -235,9 +244,10 @@ export class Tracker {
     this.#schedule(record, this.#options.clock.now() + delay);
   }
 
-  #settle(record: TaskRecord, outcome: TaskOutcome, error?: Error): void {
+  #settle(record: TaskRecord, outcome: TaskOutcome, error?: Error, forget = true): void {
     if (record.settled) return;
     this.#records.delete(record.key);
+    if (forget) this.#registry.remove(record.ref);
     const status = record.status?.raw ?? null;
     const result: TaskResult = error === undefined ? { ...record.ref, outcome, status } : { ...record.ref, outcome, status, error };
     if (record.cancelWaiters.length > 0) {

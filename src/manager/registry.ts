@@ -1,0 +1,101 @@
+import { refKey, type TaskRef } from '../refs.js';
+import { MemoryStore } from '../stores/memory.js';
+import type { StoredTask, StoredTaskPatch, TaskStore } from '../stores/types.js';
+import type { Clock } from './clock.js';
+
+/**
+ * The manager's write-through to its store. Writes of one task are chained so they reach the store in
+ * order; a failed write is reported (never thrown) and later writes still go. The lease heartbeat runs
+ * only for stores that have leases, on an unref'd timer: the scheduler, not the registry, is what keeps
+ * the process alive while tasks are tracked.
+ */
+export class Registry {
+  readonly store: TaskStore;
+  readonly workerId: string;
+  readonly ready: Promise<void>;
+  readonly #clock: Clock;
+  readonly #onError: (error: unknown, ref?: TaskRef) => void;
+  readonly #chains = new Map<string, Promise<void>>();
+  readonly #leaseMs: number;
+  #heartbeat: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(store: TaskStore, workerId: string, leaseMs: number, clock: Clock, onError: (error: unknown, ref?: TaskRef) => void) {
+    this.store = store;
+    this.workerId = workerId;
+    this.#leaseMs = leaseMs;
+    this.#clock = clock;
+    this.#onError = onError;
+    this.ready = this.#open();
+    // A rejected open is reported through onError; writes chained on `ready` are skipped.
+    this.ready.catch((error: unknown) => onError(error));
+  }
+
+  /** Whether the store only lives in this process (nothing to recover, no lease). */
+  get inMemory(): boolean {
+    return this.store instanceof MemoryStore;
+  }
+
+  add(ref: TaskRef, deadline: number | undefined): void {
+    const task: StoredTask = { kind: ref.kind, id: ref.id, owner: this.workerId, deadline: deadline ?? null, status: null, trackedAt: this.#clock.now() };
+    this.#write(ref, () => this.store.add(task));
+  }
+
+  update(ref: TaskRef, patch: StoredTaskPatch): void {
+    this.#write(ref, () => this.store.update(ref, patch));
+  }
+
+  remove(ref: TaskRef): void {
+    this.#write(ref, () => this.store.remove(ref));
+  }
+
+  /** Resolves when every write issued so far has reached the store (or failed). */
+  async flush(): Promise<void> {
+    await Promise.all([this.ready.catch(() => {}), ...this.#chains.values()]);
+  }
+
+  /** Stops the heartbeat, waits for the writes, ends the lease and closes the store. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#heartbeat) clearTimeout(this.#heartbeat);
+    await this.flush();
+    try {
+      await this.ready;
+      await this.store.releaseLease(this.workerId);
+    } catch (error) {
+      this.#onError(error);
+    }
+    await this.store.close().catch((error: unknown) => this.#onError(error));
+  }
+
+  async #open(): Promise<void> {
+    await this.store.open(this.workerId);
+    if (this.inMemory) return;
+    await this.store.renewLease(this.workerId, this.#leaseMs);
+    this.#scheduleHeartbeat();
+  }
+
+  #scheduleHeartbeat(): void {
+    if (this.#closed) return;
+    this.#heartbeat = setTimeout(() => {
+      this.store
+        .renewLease(this.workerId, this.#leaseMs)
+        .catch((error: unknown) => this.#onError(error))
+        .finally(() => this.#scheduleHeartbeat());
+    }, this.#leaseMs / 3);
+    this.#heartbeat.unref();
+  }
+
+  #write(ref: TaskRef, write: () => Promise<void>): void {
+    const key = refKey(ref);
+    const previous = this.#chains.get(key) ?? this.ready;
+    const next = previous
+      .then(write)
+      .catch((error: unknown) => this.#onError(error, ref))
+      .finally(() => {
+        if (this.#chains.get(key) === next) this.#chains.delete(key);
+      });
+    this.#chains.set(key, next);
+  }
+}

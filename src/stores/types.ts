@@ -1,0 +1,58 @@
+import type { TaskRef } from '../refs.js';
+
+/** One tracked task as a registry store keeps it. */
+export interface StoredTask {
+  readonly kind: string;
+  readonly id: string;
+  /** The `workerId` of the manager that tracks it. */
+  readonly owner: string;
+  /** Deadline in milliseconds since the epoch, or `null`: it holds across a crash. */
+  readonly deadline: number | null;
+  /** The last raw status seen, or `null`. */
+  readonly status: string | null;
+  /** When tracking began, in milliseconds since the epoch. */
+  readonly trackedAt: number;
+}
+
+/** The fields of a stored task that change while it is tracked. */
+export type StoredTaskPatch = Partial<Pick<StoredTask, 'owner' | 'deadline' | 'status'>>;
+
+/** A fleet-wide message, for stores that connect several workers (`RedisStore`). */
+export type FleetMessage = { readonly type: 'cancelAll'; readonly from: string };
+
+/**
+ * Where a manager's tracked set lives. The manager keeps its in-memory scheduler as the fast path and
+ * writes through the store (add on track, update on a status or deadline change, remove on settle), so
+ * that another process can find the tasks of a worker that died (`listExpired`, `claim`).
+ *
+ * Writes of one task reach the store in order; a store must not reorder them.
+ */
+export interface TaskStore {
+  /** Opens the store for `workerId` (locks, connections). Called once by the manager before any write. */
+  open(workerId: string): Promise<void>;
+  /** Records a task; replaces a record of the same ref. */
+  add(task: StoredTask): Promise<void>;
+  /** Changes status, deadline or owner of a record; a missing record is ignored. */
+  update(ref: TaskRef, patch: StoredTaskPatch): Promise<void>;
+  /** Forgets a task. */
+  remove(ref: TaskRef): Promise<void>;
+  /** The records of one owner. */
+  listByOwner(owner: string): Promise<StoredTask[]>;
+  /** Records whose owner is gone: its lease expired, or its process died. Never the caller's own. */
+  listExpired(self: string): Promise<StoredTask[]>;
+  /**
+   * Moves a record from `from` to `to` if it still belongs to `from` and `from` is still gone: atomic,
+   * so that two workers never both claim one task. Resolves with whether this call won it.
+   */
+  claim(ref: TaskRef, from: string, to: string): Promise<boolean>;
+  /** Renews the lease of `owner` for `leaseMs`. */
+  renewLease(owner: string, leaseMs: number): Promise<void>;
+  /** Ends the lease of `owner` at once (a clean exit). */
+  releaseLease(owner: string): Promise<void>;
+  /** Sends a message to every live worker (fleet stores only). */
+  publish?(message: FleetMessage): Promise<void>;
+  /** Receives fleet messages; resolves with the function that stops receiving. */
+  subscribe?(listener: (message: FleetMessage) => void): Promise<() => Promise<void>>;
+  /** Releases locks and connections. */
+  close(): Promise<void>;
+}
