@@ -9,13 +9,19 @@ import { Random } from '../simulator/random.js';
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
   /** Where the demo writes; a TTY gets one live status line, anything else a plain line per event. */
-  readonly out?: NodeJS.WriteStream | undefined;
+  readonly out?: DemoOutput | undefined;
   /** How many tasks to start, split between agent runs and cloud tasks. @default 100 */
   readonly tasks?: number | undefined;
   /** Seed of the simulator and of the demo's own choices, so a run replays. @default 7 */
   readonly seed?: number | undefined;
   /** When the rest is shut down, in milliseconds after the start. @default 6000 */
   readonly shutdownAfterMs?: number | undefined;
+}
+
+/** The part of a stream the demo writes to. */
+export interface DemoOutput {
+  write(chunk: string): unknown;
+  readonly isTTY?: boolean | undefined;
 }
 
 /** What the demo saw, for tests and for callers that print their own summary. */
@@ -98,10 +104,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
 
 class LiveView {
   readonly results: TaskResult[] = [];
-  readonly #out: NodeJS.WriteStream;
+  readonly #out: DemoOutput;
   readonly #total: number;
 
-  constructor(out: NodeJS.WriteStream, total: number) {
+  constructor(out: DemoOutput, total: number) {
     this.#out = out;
     this.#total = total;
   }

@@ -115,7 +115,9 @@ export class Tracker {
   /** Cancels a task the manager does not track, through the same limiter. */
   async cancelUntracked(ref: TaskRef, backend: TaskBackend, signal: AbortSignal): Promise<CancelValue> {
     const status = await this.#limiter.run(() => backend.cancel(ref.id, { signal }));
-    return cancelValueOf(status);
+    const value = cancelValueOf(status);
+    if (value.result === 'cancelled') this.#emit('cancelled', { ref, reason: 'user', status });
+    return value;
   }
 
   /**

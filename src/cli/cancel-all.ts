@@ -1,0 +1,128 @@
+/**
+ * `taskguard cancel-all [refs...]`: cancels agent runs and stops cloud tasks in bulk through
+ * `TaskManager.cancelMany` (allSettled semantics, `--concurrency` at once), then prints a summary.
+ * Refs come from the arguments or, when there are none, from stdin, one per line.
+ * @module
+ */
+import type { Command } from 'commander';
+import { agentBackend, cloudBackend } from '../manager/backends.js';
+import { TaskManager } from '../manager/task-manager.js';
+import { TERMINAL_STATES, type BulkCancelResult, type TaskBackend } from '../manager/types.js';
+import type { TaskRef } from '../refs.js';
+import { BulkProgress, type RefOutcome } from './bulk-progress.js';
+import { clientsFor, type ApiCommandOptions } from './clients.js';
+import { apiOptions, examples, intArg } from './common.js';
+import type { CliContext } from './context.js';
+import { EXIT, errorDocument, errorLine } from './errors.js';
+import { showRef, table } from './format.js';
+import { parseRef, parseRefLines, uniqueRefs } from './refs.js';
+
+export interface CancelAllOptions extends ApiCommandOptions {
+  readonly concurrency: number;
+}
+
+export function registerCancelAll(program: Command, context: CliContext): void {
+  apiOptions(program.command('cancel-all').argument('[refs...]', 'agent:<runId>, cloud:<taskId> or bare run IDs; none: read stdin, one per line'))
+    .description('Cancel many agent runs and cloud tasks at once; exit 1 if any of them failed')
+    .option('--concurrency <n>', 'most cancel/stop requests in flight at once', intArg(1, 1_000), 16)
+    .addHelpText(
+      'after',
+      examples([
+        'taskguard cancel-all agent:3f1c2a9e-8b7d-4c55-9e0f-2a1b3c4d5e6f cloud:9qQe2F8Z_nXx9-eJA0BD6',
+        'taskguard cancel-all < refs.txt            # one ref per line; blank lines and # comments skipped',
+        'grep -o "agent:[0-9a-f-]*" worker.log | taskguard cancel-all --concurrency 4 --json',
+      ]),
+    )
+    .action(async (refs: string[], options: CancelAllOptions) => {
+      context.exitCode = await cancelAll(context, refs, options);
+    });
+}
+
+export async function cancelAll(context: CliContext, args: readonly string[], options: CancelAllOptions): Promise<number> {
+  const listed = args.length > 0 ? args.map((arg) => parseRef(arg)) : parseRefLines(await readStdin(context));
+  const { refs, duplicates } = uniqueRefs(listed);
+  const clients = refs.length === 0 ? {} : clientsFor(context, refs, options);
+  const progress = new BulkProgress(context, refs.length);
+  const backends: Record<string, TaskBackend> = {};
+  if (clients.agent) backends['agent'] = observed('agent', agentBackend(clients.agent), (ref, outcome) => progress.done(ref, outcome));
+  if (clients.cloud) backends['cloud'] = observed('cloud', cloudBackend(clients.cloud), (ref, outcome) => progress.done(ref, outcome));
+  const manager = new TaskManager({ backends, concurrency: options.concurrency });
+  let result: BulkCancelResult;
+  try {
+    result = await manager.cancelMany(refs, { concurrency: options.concurrency });
+  } finally {
+    progress.stop();
+    manager.close();
+  }
+  printSummary(context, result, duplicates);
+  return result.counts.failed > 0 ? EXIT.failure : EXIT.ok;
+}
+
+/** The backend with a callback when each cancel ends: `cancelMany` itself reports only at the end. */
+function observed(kind: string, backend: TaskBackend, onDone: (ref: TaskRef, outcome: RefOutcome) => void): TaskBackend {
+  return {
+    getStatus: (id, options) => backend.getStatus(id, options),
+    async cancel(id, options) {
+      try {
+        const status = await backend.cancel(id, options);
+        const alreadyDone = TERMINAL_STATES.has(status.state) && status.state !== 'cancelled';
+        onDone({ kind, id }, { result: alreadyDone ? 'alreadyDone' : 'cancelled', status: status.raw });
+        return status;
+      } catch (error) {
+        onDone({ kind, id }, { result: 'failed', error });
+        throw error;
+      }
+    },
+  };
+}
+
+async function readStdin(context: CliContext): Promise<string> {
+  const { stdin } = context.io;
+  if (stdin.isTTY === true) context.note('reading refs from stdin, one per line; end with Ctrl-D');
+  let text = '';
+  stdin.setEncoding('utf8');
+  for await (const chunk of stdin) text += typeof chunk === 'string' ? chunk : String(chunk);
+  return text;
+}
+
+function printSummary(context: CliContext, { results, counts }: BulkCancelResult, duplicates: number): void {
+  if (context.json) {
+    context.printJson({
+      total: results.length,
+      counts,
+      duplicates,
+      results: results.map((entry) => ({
+        ref: showRef(entry.ref),
+        kind: entry.ref.kind,
+        id: entry.ref.id,
+        ...(entry.status === 'fulfilled'
+          ? { result: entry.value.result, status: entry.value.status.raw }
+          : { result: 'failed', ...(errorDocument(entry.reason, context.env) as { error: object }) }),
+      })),
+    });
+    return;
+  }
+  const colors = context.colors('out');
+  if (results.length === 0) {
+    context.print('nothing to cancel: no refs given');
+    return;
+  }
+  const rows = [
+    ['result', 'refs'],
+    ['cancelled', String(counts.cancelled)],
+    ['already done', String(counts.alreadyDone)],
+    ['failed', String(counts.failed)],
+    ['total', String(results.length)],
+  ];
+  const paint = (row: number, _column: number, cell: string) =>
+    row === 1 && counts.cancelled > 0 ? colors.green(cell) : row === 3 && counts.failed > 0 ? colors.red(cell) : cell;
+  context.print();
+  for (const line of table(rows, ['left', 'right'], paint)) context.print(line);
+  if (duplicates > 0) context.print(colors.dim(`(${duplicates} repeated ref${duplicates === 1 ? '' : 's'} cancelled once)`));
+  const failures = results.filter((entry) => entry.status === 'rejected');
+  if (failures.length > 0) {
+    context.print();
+    const failureRows = [['failed ref', 'error'], ...failures.map((entry) => [showRef(entry.ref), entry.status === 'rejected' ? errorLine(entry.reason, context.env) : ''])];
+    for (const line of table(failureRows, [], (row, column, cell) => (row > 0 && column === 0 ? colors.red(cell) : cell))) context.print(line);
+  }
+}

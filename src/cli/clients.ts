@@ -1,0 +1,91 @@
+/**
+ * Clients from the environment: keys only from `BLACKBOX_API_KEY` / `BLACKBOX_CLOUD_API_KEY`, the base
+ * URL from `--base-url` or `TASKGUARD_BASE_URL` (one URL serving both APIs), else each API's real one.
+ * @module
+ */
+import { AgentClient } from '../clients/agent.js';
+import { CloudClient } from '../clients/cloud.js';
+import type { ClientOptions } from '../clients/options.js';
+import { ValidationError } from '../errors/classes.js';
+import type { TaskRef } from '../refs.js';
+import type { CliContext } from './context.js';
+import { AGENT_KEY_ENV, BASE_URL_ENV, CLOUD_KEY_ENV, envValue } from './env.js';
+import { UsageError } from './errors.js';
+
+/** The options every API command takes. */
+export interface ApiCommandOptions {
+  readonly json?: boolean | undefined;
+  readonly baseUrl?: string | undefined;
+}
+
+/** The clients a command needs, by kind. */
+export interface Clients {
+  readonly agent?: AgentClient;
+  readonly cloud?: CloudClient;
+}
+
+/** The base URL to use, checked, or `undefined` for each API's default. */
+export function baseUrlOf(context: CliContext, options: ApiCommandOptions): string | undefined {
+  const fromOption = options.baseUrl !== undefined;
+  const value = options.baseUrl ?? envValue(context.env, BASE_URL_ENV);
+  if (value === undefined) return undefined;
+  const source = fromOption ? '--base-url' : BASE_URL_ENV;
+  if (!URL.canParse(value)) throw new UsageError(`${source} must be an absolute http(s) URL such as http://127.0.0.1:4010, got "${value}"`);
+  const url = new URL(value);
+  if (url.username !== '' || url.password !== '') throw new UsageError(`${source} must not contain credentials; keys come from the environment`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${source} must be http: or https:, got ${url.protocol}`);
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new UsageError(`${source} ${url.origin} is plain http: to a host that is not loopback; the key would travel in clear text. Use https:`);
+  }
+  return value;
+}
+
+/** An Agent API client; refuses (exit 2) when `BLACKBOX_API_KEY` is not set. */
+export function agentClient(context: CliContext, options: ApiCommandOptions): AgentClient {
+  const apiKey = requireKey(context, AGENT_KEY_ENV, 'Agent API (agent runs)');
+  return build(() => new AgentClient(clientOptions(apiKey, baseUrlOf(context, options))));
+}
+
+/** A Cloud API client; refuses (exit 2) when `BLACKBOX_CLOUD_API_KEY` is not set. */
+export function cloudClient(context: CliContext, options: ApiCommandOptions): CloudClient {
+  const apiKey = requireKey(context, CLOUD_KEY_ENV, 'Cloud API (cloud tasks)');
+  return build(() => new CloudClient(clientOptions(apiKey, baseUrlOf(context, options))));
+}
+
+/** The clients for the kinds among `refs`; every missing key is reported before any request. */
+export function clientsFor(context: CliContext, refs: readonly TaskRef[], options: ApiCommandOptions): Clients {
+  const kinds = new Set(refs.map((ref) => ref.kind));
+  const missing = [...kinds]
+    .map((kind) => (kind === 'agent' ? AGENT_KEY_ENV : CLOUD_KEY_ENV))
+    .filter((name) => envValue(context.env, name) === undefined);
+  if (missing.length > 1) throw new UsageError(`${missing.join(' and ')} are not set: taskguard reads API keys only from the environment`);
+  return {
+    ...(kinds.has('agent') && { agent: agentClient(context, options) }),
+    ...(kinds.has('cloud') && { cloud: cloudClient(context, options) }),
+  };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function requireKey(context: CliContext, name: string, api: string): string {
+  const key = envValue(context.env, name);
+  if (key === undefined) throw new UsageError(`${name} is not set: taskguard reads the ${api} key only from the environment (export ${name}=…)`);
+  return key;
+}
+
+function clientOptions(apiKey: string, baseUrl: string | undefined): ClientOptions {
+  return baseUrl === undefined ? { apiKey } : { apiKey, baseUrl };
+}
+
+/** A client whose options are refused (an http: URL to a remote host, a malformed key) is a usage error. */
+function build<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+}
