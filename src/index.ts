@@ -54,3 +54,5 @@ export type {
 export type { RecoverOptions, RecoveryReport } from './manager/task-manager.js';
 export { MemoryStore } from './stores/memory.js';
 export type { TaskStore, StoredTask, StoredTaskPatch, FleetMessage } from './stores/types.js';
+export { FileStore } from './stores/file.js';
+export type { FileStoreOptions } from './stores/file.js';

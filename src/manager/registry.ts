@@ -13,6 +13,8 @@ export class Registry {
   readonly store: TaskStore;
   readonly workerId: string;
   readonly ready: Promise<void>;
+  /** Whether the store opened: every write waits for it, and none is sent to a store that failed to open. */
+  readonly #opened: Promise<boolean>;
   readonly #clock: Clock;
   readonly #onError: (error: unknown, ref?: TaskRef) => void;
   readonly #chains = new Map<string, Promise<void>>();
@@ -27,8 +29,14 @@ export class Registry {
     this.#clock = clock;
     this.#onError = onError;
     this.ready = this.#open();
-    // A rejected open is reported through onError; writes chained on `ready` are skipped.
-    this.ready.catch((error: unknown) => onError(error));
+    // A failed open is reported once, here; the writes are then skipped, not each reported again.
+    this.#opened = this.ready.then(
+      () => true,
+      (error: unknown) => {
+        onError(error);
+        return false;
+      },
+    );
   }
 
   /** Whether the store only lives in this process (nothing to recover, no lease). */
@@ -51,7 +59,7 @@ export class Registry {
 
   /** Resolves when every write issued so far has reached the store (or failed). */
   async flush(): Promise<void> {
-    await Promise.all([this.ready.catch(() => {}), ...this.#chains.values()]);
+    await Promise.all([this.#opened, ...this.#chains.values()]);
   }
 
   /** Stops the heartbeat, waits for the writes, ends the lease and closes the store. */
@@ -60,12 +68,8 @@ export class Registry {
     this.#closed = true;
     if (this.#heartbeat) clearTimeout(this.#heartbeat);
     await this.flush();
-    try {
-      await this.ready;
-      await this.store.releaseLease(this.workerId);
-    } catch (error) {
-      this.#onError(error);
-    }
+    if (!(await this.#opened)) return;
+    await this.store.releaseLease(this.workerId).catch((error: unknown) => this.#onError(error));
     await this.store.close().catch((error: unknown) => this.#onError(error));
   }
 
@@ -89,9 +93,11 @@ export class Registry {
 
   #write(ref: TaskRef, write: () => Promise<void>): void {
     const key = refKey(ref);
-    const previous = this.#chains.get(key) ?? this.ready;
-    const next = previous
-      .then(write)
+    const previous = this.#chains.get(key) ?? this.#opened;
+    const next = Promise.all([previous, this.#opened])
+      .then(async ([, opened]) => {
+        if (opened) await write();
+      })
       .catch((error: unknown) => this.#onError(error, ref))
       .finally(() => {
         if (this.#chains.get(key) === next) this.#chains.delete(key);

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import pLimit from 'p-limit';
 import type { AgentClient } from '../clients/agent.js';
 import type { CloudClient } from '../clients/cloud.js';
 import type { RequestOptions } from '../clients/core.js';
@@ -206,15 +207,18 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     const { store, workerId } = this.#options;
     const claimed: TaskRef[] = [];
     const skipped: TaskRef[] = [];
-    for (const task of await store.listExpired(workerId)) {
+    const orphans = await store.listExpired(workerId);
+    // Claims are atomic in the store, so they can go in parallel: one round trip or disk sync each.
+    const limit = pLimit(this.#options.concurrency);
+    const won = await Promise.all(
+      orphans.map((task) => limit(() => (this.#options.backends.has(task.kind) ? store.claim({ kind: task.kind, id: task.id }, task.owner, workerId) : false))),
+    );
+    orphans.forEach((task, i) => {
       const ref: TaskRef = { kind: task.kind, id: task.id };
-      if (!this.#options.backends.has(task.kind) || !(await store.claim(ref, task.owner, workerId))) {
-        skipped.push(ref);
-        continue;
-      }
+      if (!won[i]) return void skipped.push(ref);
       claimed.push(ref);
-      this.#track(ref, task.deadline === null ? {} : { deadline: task.deadline });
-    }
+      if (this.#state === 'open') this.#track(ref, task.deadline === null ? {} : { deadline: task.deadline });
+    });
     const cancel = policy === 'cancel' ? await this.cancelMany(claimed) : undefined;
     return { policy, claimed, skipped, cancel };
   }
