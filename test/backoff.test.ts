@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay, validateBackoffPolicy } from '../src/util/backoff.js';
 import { parseRetryAfter } from '../src/util/retry-after.js';
 import { MinHeap } from '../src/manager/heap.js';
+import { Scheduler } from '../src/manager/scheduler.js';
 
 const policy = { initialMs: 100, maxMs: 1_000, factor: 2, jitter: 0 };
 
@@ -70,5 +71,31 @@ describe('MinHeap', () => {
     const expected = [...input].map(([at, v], i) => ({ at, v, i })).sort((a, b) => a.at - b.at || a.i - b.i).map(({ at, v }) => [at, v]);
     expect(out).toEqual(expected);
     expect(heap.size).toBe(0);
+  });
+});
+
+describe('Scheduler', () => {
+  it('sweeps out the entries of finished tasks instead of holding them until their far deadline', () => {
+    const dead = new Set<number>();
+    const scheduler = new Scheduler<number>(
+      { now: () => 0, setTimeout: () => 1, clearTimeout: () => {} },
+      { onDue: () => {}, onDeadline: () => {}, isLive: (v) => !dead.has(v), canDispatch: () => true, liveCount: () => 10 },
+    );
+    scheduler.deadline(-1, 1);
+    for (let i = 0; i < 10_000; i++) {
+      scheduler.deadline(i, 3_600_000 + i);
+      if (i >= 10) dead.add(i - 10);
+    }
+    expect(scheduler.size).toBeLessThanOrEqual(2_048);
+  });
+
+  it('keeps the heap order after a sweep', () => {
+    const heap = new MinHeap<number>();
+    for (let i = 0; i < 500; i++) heap.push((i * 7_919) % 501, i);
+    heap.retain((v) => v % 3 !== 0);
+    const out: number[] = [];
+    for (let e = heap.pop(); e; e = heap.pop()) out.push(e.at);
+    expect(out).toEqual([...out].sort((a, b) => a - b));
+    expect(out).toHaveLength(333);
   });
 });

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskManager, type TaskRef } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 import { startFixture, stopAll, until, type FixtureProcess } from './fixtures/child.js';
-import type { PlainReport } from './fixtures/protocol.js';
+import type { PlainReport, PlainResult } from './fixtures/protocol.js';
 
 const WORKER = './signal-worker.ts';
 /** Margin over a grace period for process start-up and scheduling on a busy machine. */
@@ -38,6 +38,9 @@ interface WorkerConfig {
   readonly signals?: readonly NodeJS.Signals[];
   readonly clientTimeoutMs?: number;
   readonly pollMs?: number;
+  /** Start a bulk cancel of every task right after READY: `cancelMany` or `cancelAll`. */
+  readonly bulk?: 'many' | 'all';
+  readonly bulkConcurrency?: number;
 }
 
 function startWorker(config: WorkerConfig): FixtureProcess {
@@ -56,6 +59,8 @@ function startWorker(config: WorkerConfig): FixtureProcess {
   if (config.cloudConcurrency !== undefined) env['TG_CLOUD_CONCURRENCY'] = String(config.cloudConcurrency);
   if (config.pollMs !== undefined) env['TG_POLL_MS'] = String(config.pollMs);
   if (config.clientTimeoutMs !== undefined) env['TG_CLIENT_TIMEOUT_MS'] = String(config.clientTimeoutMs);
+  if (config.bulk !== undefined) env['TG_BULK'] = config.bulk;
+  if (config.bulkConcurrency !== undefined) env['TG_BULK_CONCURRENCY'] = String(config.bulkConcurrency);
   return startFixture(WORKER, env);
 }
 
@@ -319,6 +324,178 @@ describe('two managers in one process', () => {
     expect(cloudReports[0]?.settled.map((r) => r.outcome)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(child.tagged('EXIT')).toEqual(['143']);
   });
+});
+
+/** Cancel or stop requests that reached the simulator's handler for a run or task. */
+function handled(id: string): number {
+  return (sim.ledger.cancels.get(id) ?? 0) + (sim.ledger.stops.get(id) ?? 0);
+}
+
+function handledTotal(): number {
+  let total = 0;
+  for (const count of [...sim.ledger.cancels.values(), ...sim.ledger.stops.values()]) total += count;
+  return total;
+}
+
+function settledResults(child: FixtureProcess, tag = 'SETTLED main'): PlainResult[] {
+  return child.tagged(tag).map((line) => JSON.parse(line) as PlainResult);
+}
+
+describe('a signal during a bulk cancel', () => {
+  // The bulk cancel goes two at a time behind a slow API, so it is far from done when the signal lands;
+  // the shutdown then cancels what the bulk has not reached. Neither path may cancel a task twice: the
+  // shutdown waits for a cancel the bulk has in flight instead of sending another, and the bulk's turn
+  // for a task the shutdown already cancelled needs no request.
+  const graceMs = 15_000;
+  const latencyMs = 200;
+
+  for (const [signal, code, bulk] of [
+    ['SIGTERM', 143, 'many'],
+    ['SIGINT', 130, 'all'],
+  ] as const) {
+    const call = bulk === 'many' ? 'cancelMany' : 'cancelAll';
+    it(`exits with ${code} on ${signal} during ${call}, within graceMs, having cancelled every task exactly once`, async () => {
+      const runs = agentRuns(12);
+      const tasks = cloudTasks(6);
+      await untilProcessing(tasks);
+      sim.setFaults({ latencyMs });
+      // cancelMany is given a concurrency of 2; cancelAll runs at the manager's cap, so the cap is 2.
+      const child = startWorker({ agentIds: runs, cloudIds: tasks, graceMs, bulk, ...(bulk === 'many' ? { bulkConcurrency: 2 } : { concurrency: 2 }) });
+      const { refs } = await ready(child);
+      await child.waitFor('BULK_STARTED');
+      await until(() => handledTotal() >= 2, `${call} cancelled its first tasks`, MARGIN_MS * 2);
+      // Under way, far from done.
+      expect(handledTotal()).toBeLessThan(refs.length);
+      expect(child.tagged('BULK')).toEqual([]);
+
+      const sent = child.signal(signal);
+      const exit = await child.waitForExit(graceMs + MARGIN_MS);
+
+      expect(exit, child.describe()).toMatchObject({ code, signal: null });
+      expect(exit.at - sent).toBeLessThan(graceMs);
+      for (const id of runs) {
+        expect(sim.ledger.cancels.get(id), `cancels of ${id}\n${child.describe()}`).toBe(1);
+        expect(sim.getAgentRun(id)?.status).toBe('cancelled');
+      }
+      for (const id of tasks) {
+        expect(sim.ledger.stops.get(id), `stops of ${id}\n${child.describe()}`).toBe(1);
+        expect(sim.getCloudTask(id)?.status).toBe('stopped');
+      }
+      // Not even a request that failed on the way: one cancel or stop request per task, in all.
+      expect(sim.ledger.byRoute.get('agent.update')).toBe(runs.length);
+      expect(sim.ledger.byRoute.get('cloud.stop')).toBe(tasks.length);
+      // Every task settled exactly once, as cancelled, whether the bulk or the shutdown got to it first.
+      const settled = settledResults(child);
+      expect(sorted(settled)).toEqual(sorted(refs));
+      expect(settled.filter((result) => result.outcome !== 'cancelled')).toEqual([]);
+      const [report, ...more] = reports(child);
+      expect(report, `no shutdown report was printed before the exit\n${child.describe()}`).toBeDefined();
+      expect(more).toEqual([]);
+      expect(report!.unconfirmed).toEqual([]);
+      // The shutdown found tasks the bulk had not finished, and confirmed each of them.
+      expect(report!.settled.length).toBeGreaterThan(0);
+      expect(report!.settled.map((result) => result.outcome)).toEqual(Array(report!.settled.length).fill('cancelled'));
+      expect(report!.counts).toEqual({ cancelled: report!.settled.length, alreadyDone: 0, failed: 0 });
+      expect(report!.durationMs).toBeLessThan(graceMs);
+      expect(child.tagged('EXIT')).toEqual([String(code)]);
+    });
+  }
+
+  it('exits with 143 within graceMs when the API hangs during cancelMany, every task cancelled once or reported unconfirmed', async () => {
+    const grace = 1_500;
+    const runs = agentRuns(12);
+    sim.setFaults({ latencyMs });
+    const child = startWorker({ agentIds: runs, graceMs: grace, bulk: 'many', bulkConcurrency: 2, pollMs: IDLE_POLL_MS, clientTimeoutMs: 120_000 });
+    const { refs } = await ready(child);
+    await child.waitFor('BULK_STARTED');
+    await until(() => handledTotal() >= 2, 'cancelMany cancelled its first runs', MARGIN_MS * 2);
+    // From now on nothing is answered: the bulk's next cancels and the shutdown's hang alike.
+    sim.setFaults({ hangRate: 1 });
+
+    const sent = child.signal('SIGTERM');
+    const exit = await child.waitForExit(grace + MARGIN_MS * 2);
+
+    expect(exit, child.describe()).toMatchObject({ code: 143, signal: null });
+    expect(exit.at - sent).toBeLessThan(grace + MARGIN_MS);
+    const [report] = reports(child);
+    expect(report, `no shutdown report was printed before the exit\n${child.describe()}`).toBeDefined();
+    expect(report!.durationMs).toBeLessThan(grace + MARGIN_MS);
+    // Every done resolved exactly once: cancelled (confirmed), or ended by the grace (unconfirmed).
+    const settled = settledResults(child);
+    expect(sorted(settled)).toEqual(sorted(refs));
+    const confirmed = settled.filter((result) => result.outcome === 'cancelled');
+    const abandoned = settled.filter((result) => result.outcome !== 'cancelled');
+    expect(abandoned.filter((result) => result.outcome !== 'error' || result.error !== 'ManagerClosedError')).toEqual([]);
+    expect(sorted(report!.unconfirmed)).toEqual(sorted(abandoned));
+    expect(confirmed.length, child.describe()).toBeGreaterThanOrEqual(2);
+    expect(abandoned.length, child.describe()).toBeGreaterThan(0);
+    // No task was cancelled twice; the confirmed ones exactly once, the others at most once.
+    for (const { id } of confirmed) expect(handled(id), `cancels of ${id}`).toBe(1);
+    for (const { id } of abandoned) expect(handled(id), `cancels of ${id}`).toBeLessThanOrEqual(1);
+    expect(sim.ledger.byRoute.get('agent.update')).toBeLessThanOrEqual(runs.length);
+  });
+});
+
+function startThrower(mode: 'timer' | 'cancelled' | 'shutdown', runs: readonly string[], extra: Record<string, string> = {}): FixtureProcess {
+  return startFixture('./shutdown-throw.ts', {
+    TG_MODE: mode,
+    TG_URL: sim.url,
+    TG_AGENT_KEY: sim.agentKey,
+    TG_CLOUD_KEY: sim.cloudKey,
+    TG_AGENT_IDS: runs.join(','),
+    ...extra,
+  });
+}
+
+describe('an uncaught exception during the graceful shutdown', () => {
+  it('is not swallowed when a timer throws while the grace runs: the process dies non-zero long before the grace ends, the error on stderr', async () => {
+    // The cancels hang and the grace is a minute: only the exception can end the process this soon.
+    const graceMs = 60_000;
+    const runs = agentRuns(2);
+    const child = startThrower('timer', runs, {
+      TG_GRACE_MS: String(graceMs),
+      TG_POLL_MS: String(IDLE_POLL_MS),
+      TG_CLIENT_TIMEOUT_MS: '120000',
+      TG_THROW_AFTER_MS: '500',
+    });
+    await ready(child);
+    await untilPolledAndIdle(runs, []);
+    sim.setFaults({ hangRate: 1 });
+
+    const sent = child.signal('SIGTERM');
+    const exit = await child.waitForExit(MARGIN_MS * 2);
+
+    expect(exit.signal, child.describe()).toBeNull();
+    expect(exit.code, child.describe()).not.toBeNull();
+    expect(exit.code, child.describe()).not.toBe(0);
+    expect(exit.at - sent).toBeLessThan(graceMs / 2);
+    expect(child.tagged('THROWING')).toEqual([JSON.stringify('a timer')]);
+    expect(child.stderr).toContain('fixture failure: thrown from a timer during the shutdown');
+    // The shutdown was under way (its cancels had gone out) and never finished.
+    expect(sim.ledger.byRoute.get('agent.update')).toBe(runs.length);
+    expect(child.tagged('SHUTDOWN')).toEqual([]);
+  });
+
+  for (const event of ['cancelled', 'shutdown'] as const) {
+    it(`is not swallowed when a ${event} listener throws: the process exits non-zero with the error on stderr, its run cancelled`, async () => {
+      const graceMs = 10_000;
+      const runs = agentRuns(1);
+      const child = startThrower(event, runs, { TG_GRACE_MS: String(graceMs) });
+      await ready(child);
+
+      const sent = child.signal('SIGTERM');
+      const exit = await child.waitForExit(graceMs + MARGIN_MS);
+
+      expect(child.tagged('THROWING'), child.describe()).toEqual([JSON.stringify(`a ${event} listener`)]);
+      expect(exit.signal, child.describe()).toBeNull();
+      expect(exit.code, child.describe()).not.toBeNull();
+      expect(exit.code, child.describe()).not.toBe(0);
+      expect(exit.at - sent).toBeLessThan(graceMs + MARGIN_MS);
+      expect(child.stderr, child.describe()).toContain(`fixture failure: thrown from a ${event} listener during the shutdown`);
+      expect(sim.ledger.cancels.get(runs[0]!)).toBe(1);
+      expect(sim.getAgentRun(runs[0]!)?.status).toBe('cancelled');
+    });
+  }
 });
 
 describe('signal listeners of a manager in this process', () => {

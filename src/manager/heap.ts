@@ -36,22 +36,36 @@ export class MinHeap<T> {
     const last = items.pop();
     if (items.length === 0 || last === undefined) return top;
     items[0] = last;
-    let i = 0;
+    this.#siftDown(0);
+    return top;
+  }
+
+  clear(): void {
+    this.#items.length = 0;
+  }
+
+  /** Keeps only the entries that pass `keep`, in O(n). */
+  retain(keep: (value: T) => boolean): void {
+    const items = this.#items;
+    let kept = 0;
+    for (const item of items) if (keep(item.value)) items[kept++] = item;
+    items.length = kept;
+    for (let i = (kept >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+  }
+
+  #siftDown(start: number): void {
+    const items = this.#items;
+    let i = start;
     for (;;) {
       const left = 2 * i + 1;
       const right = left + 1;
       let smallest = i;
       if (left < items.length && less(items[left]!, items[smallest]!)) smallest = left;
       if (right < items.length && less(items[right]!, items[smallest]!)) smallest = right;
-      if (smallest === i) break;
+      if (smallest === i) return;
       [items[i], items[smallest]] = [items[smallest]!, items[i]!];
       i = smallest;
     }
-    return top;
-  }
-
-  clear(): void {
-    this.#items.length = 0;
   }
 }
 

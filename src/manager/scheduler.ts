@@ -11,7 +11,12 @@ export interface SchedulerHooks<T> {
   isLive(value: T, kind: 'due' | 'deadline'): boolean;
   /** False while no request slot is free: due entries then wait for a release. */
   canDispatch(): boolean;
+  /** How many tasks may have live entries: bounds the superseded entries a heap may hold. */
+  liveCount(): number;
 }
+
+/** Below this size a heap is never compacted: superseded entries are then too few to matter. */
+const COMPACT_MIN_SIZE = 1_024;
 
 /** setTimeout's longest delay; a later deadline re-arms when this passes. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -49,12 +54,14 @@ export class Scheduler<T> {
   /** Runs `value` through `onDue` at `at` (ms since the epoch) or as soon after as a slot is free. */
   schedule(value: T, at: number): void {
     this.#due.push(at, value);
+    this.#compact(this.#due, 'due');
     this.#rearm();
   }
 
   /** Calls `onDeadline` at `at`, whatever the load. */
   deadline(value: T, at: number): void {
     this.#deadlines.push(at, value);
+    this.#compact(this.#deadlines, 'deadline');
     this.#rearm();
   }
 
@@ -118,6 +125,14 @@ export class Scheduler<T> {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * A finished task's deadline (an hour away, say) would keep its entry, and through it the task's
+   * record, until that time: once superseded entries outnumber the live ones, sweep them out.
+   */
+  #compact(heap: MinHeap<T>, kind: 'due' | 'deadline'): void {
+    if (heap.size > COMPACT_MIN_SIZE && heap.size > 2 * this.#hooks.liveCount()) heap.retain((value) => this.#hooks.isLive(value, kind));
   }
 
   #dropStale(heap: MinHeap<T>, kind: 'due' | 'deadline'): void {

@@ -322,19 +322,33 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     throw new ValidationError(`no backend for task kind ${JSON.stringify(kind)}${hint}`);
   }
 
-  /** Emits without letting a throwing listener break the manager; the throw is reported as `error`. */
+  /**
+   * Emits without letting a throwing listener break the manager. The throw goes to the `error`
+   * listeners; with none (or one that throws too) it is rethrown outside the manager's own work, as an
+   * uncaught exception, the way Node's EventEmitter treats an unhandled error: never swallowed.
+   */
   #emit<E extends keyof TaskManagerEvents>(event: E, ...args: TaskManagerEvents[E]): void {
     try {
       (this.emit as (event: E, ...args: TaskManagerEvents[E]) => boolean)(event, ...args);
     } catch (error) {
-      if (event === 'error') return;
-      try {
-        this.emit('error', { error });
-      } catch {
-        // An 'error' listener that throws has nowhere left to report to.
+      if (event !== 'error' && this.listenerCount('error') > 0) {
+        try {
+          this.emit('error', { error });
+          return;
+        } catch (listenerError) {
+          return rethrowLater(listenerError);
+        }
       }
+      rethrowLater(error);
     }
   }
+}
+
+/** A microtask, not nextTick: it must land before a signal shutdown's promise chain reaches process.exit. */
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }
 
 function builtInBackends(options: TaskManagerOptions): Map<string, TaskBackend> {

@@ -51,6 +51,7 @@ export class Tracker {
       onDeadline: ({ record }) => this.#onDeadline(record),
       isLive: ({ record, token }, kind) => !record.settled && token === (kind === 'due' ? record.dueToken : record.deadlineToken),
       canDispatch: () => this.#limiter.hasFreeSlot,
+      liveCount: () => this.#records.size,
     });
   }
 
