@@ -24,6 +24,7 @@ export {
   ValidationError,
   TaskTimeoutError,
   ManagerClosedError,
+  StoreError,
   errorFromResponse,
 } from './errors/index.js';
 export type { ApiErrorOptions, RequestInfo, ErrorResponse } from './errors/index.js';
@@ -56,3 +57,5 @@ export { MemoryStore } from './stores/memory.js';
 export type { TaskStore, StoredTask, StoredTaskPatch, FleetMessage } from './stores/types.js';
 export { FileStore } from './stores/file.js';
 export type { FileStoreOptions } from './stores/file.js';
+export { RedisStore } from './stores/redis.js';
+export type { RedisStoreOptions } from './stores/redis.js';

@@ -120,7 +120,7 @@ export class ValidationError extends BlackboxError {
   override name = 'ValidationError';
 }
 
-/** A task did not finish within its deadline; it was cancelled (see `cancelled`). */
+/** A task did not finish within its deadline; the manager cancelled (or stopped) it. */
 export class TaskTimeoutError extends BlackboxError {
   override name = 'TaskTimeoutError';
   /** The task that timed out. */
@@ -133,6 +133,11 @@ export class TaskTimeoutError extends BlackboxError {
     this.ref = ref;
     this.deadline = deadline;
   }
+}
+
+/** A registry store failed: it could not be opened (a locked journal, Redis unreachable) or a write failed. */
+export class StoreError extends BlackboxError {
+  override name = 'StoreError';
 }
 
 /**

@@ -41,8 +41,8 @@ export interface TaskManagerOptions {
    */
   readonly concurrency?: number;
   /**
-   * Polling cadence per task: the first poll after `initialMs`, then growing by `factor` up to `maxMs`,
-   * with `jitter` (0–1) of each delay random. A status change resets it to `initialMs`.
+   * Polling cadence per task: the first poll at once, the next after `initialMs`, then growing by
+   * `factor` up to `maxMs`, with `jitter` (0–1) of each delay random. A status change resets it to `initialMs`.
    * @default { initialMs: 1000, maxMs: 30000, factor: 2, jitter: 1 }
    */
   readonly poll?: Partial<BackoffPolicy>;

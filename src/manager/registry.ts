@@ -1,7 +1,15 @@
 import { refKey, type TaskRef } from '../refs.js';
 import { MemoryStore } from '../stores/memory.js';
 import type { StoredTask, StoredTaskPatch, TaskStore } from '../stores/types.js';
+import { BlackboxError, StoreError } from '../errors/classes.js';
 import type { Clock } from './clock.js';
+
+/** Store failures reach users as a typed `StoreError` (its message first, the original as `cause`). */
+function asStoreError(error: unknown, context: string): BlackboxError {
+  if (error instanceof BlackboxError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new StoreError(`${context}: ${detail}`, { cause: error });
+}
 
 /**
  * The manager's write-through to its store. Writes of one task are chained so they reach the store in
@@ -28,7 +36,9 @@ export class Registry {
     this.#leaseMs = leaseMs;
     this.#clock = clock;
     this.#onError = onError;
-    this.ready = this.#open();
+    this.ready = this.#open().catch((error: unknown) => {
+      throw asStoreError(error, `the store could not be opened for worker ${workerId}`);
+    });
     // A failed open is reported once, here; the writes are then skipped, not each reported again.
     this.#opened = this.ready.then(
       () => true,
@@ -67,7 +77,11 @@ export class Registry {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#heartbeat) clearTimeout(this.#heartbeat);
-    await this.flush();
+    // Writes wait while a store is down (a Redis restart); closing must not wait for ever on them.
+    // After a lease's length the store is closed anyway and the writes still queued fail, reported.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.flush(), new Promise((resolve) => (timer = setTimeout(resolve, this.#leaseMs).unref()))]);
+    clearTimeout(timer);
     if (!(await this.#opened)) return;
     await this.store.releaseLease(this.workerId).catch((error: unknown) => this.#onError(error));
     await this.store.close().catch((error: unknown) => this.#onError(error));
@@ -85,7 +99,7 @@ export class Registry {
     this.#heartbeat = setTimeout(() => {
       this.store
         .renewLease(this.workerId, this.#leaseMs)
-        .catch((error: unknown) => this.#onError(error))
+        .catch((error: unknown) => this.#onError(asStoreError(error, `the lease of ${this.workerId} could not be renewed`)))
         .finally(() => this.#scheduleHeartbeat());
     }, this.#leaseMs / 3);
     this.#heartbeat.unref();
@@ -98,7 +112,7 @@ export class Registry {
       .then(async ([, opened]) => {
         if (opened) await write();
       })
-      .catch((error: unknown) => this.#onError(error, ref))
+      .catch((error: unknown) => this.#onError(asStoreError(error, `a store write for ${key} failed`), ref))
       .finally(() => {
         if (this.#chains.get(key) === next) this.#chains.delete(key);
       });

@@ -125,8 +125,12 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     if (this.#state !== 'open') throw new ManagerClosedError(`cannot start a ${kind} task: the manager is ${this.#state === 'closed' ? 'closed' : 'shutting down'}`);
     const backend = this.#backend(kind);
     if (!backend.create) throw new ValidationError(`the backend of kind "${kind}" has no create(body, { signal })`);
-    const signal = options.signal ? AbortSignal.any([options.signal, this.#lifetime.signal]) : this.#lifetime.signal;
+    options.signal?.throwIfAborted();
     const create = backend.create.bind(backend);
+    // The caller's signal does not abort the create: the server may already have made the task, and
+    // an aborted create would leave it running with nobody watching. It is tracked below, where the
+    // signal (if it aborted meanwhile) cancels it at once.
+    const signal = this.#lifetime.signal;
     const creating = this.#tracker.limited(() => create(body, { signal }));
     this.#creating.add(creating);
     let id: string;
@@ -140,6 +144,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     const record = this.#track({ kind, id }, options);
     record.handle.created = created;
     if (this.#state !== 'open') this.#tracker.requestCancel(record, 'shutdown').catch(() => {});
+    options.signal?.throwIfAborted();
     return record.handle as StartedTask<unknown>;
   }
 
@@ -210,12 +215,16 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     const orphans = await store.listExpired(workerId);
     // Claims are atomic in the store, so they can go in parallel: one round trip or disk sync each.
     const limit = pLimit(this.#options.concurrency);
-    const won = await Promise.all(
+    const won = await Promise.allSettled(
       orphans.map((task) => limit(() => (this.#options.backends.has(task.kind) ? store.claim({ kind: task.kind, id: task.id }, task.owner, workerId) : false))),
     );
+    // A claim that failed must not take the ones that won down with it: those are ours now, and only
+    // tracking them keeps them from being orphaned a second time.
     orphans.forEach((task, i) => {
       const ref: TaskRef = { kind: task.kind, id: task.id };
-      if (!won[i]) return void skipped.push(ref);
+      const claim = won[i]!;
+      if (claim.status === 'rejected') this.#emit('error', { error: claim.reason, ref });
+      if (claim.status === 'rejected' || !claim.value) return void skipped.push(ref);
       claimed.push(ref);
       if (this.#state === 'open') this.#track(ref, task.deadline === null ? {} : { deadline: task.deadline });
     });
