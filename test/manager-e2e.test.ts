@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentClient, AuthenticationError, CloudClient, NotFoundError, TaskManager, type TaskRef } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 
@@ -132,6 +132,20 @@ describe('TaskManager against the simulator', () => {
     expect(sim.ledger.cancels.get(slowRun.ref.id)).toBe(1);
     expect(sim.ledger.stops.get(slowTask.ref.id)).toBe(1);
     expect(m.stats()).toEqual({ tracked: 0, timersArmed: 0, requests: 0 });
+  });
+
+  it('cancels a run whose caller went away while its create was in flight, instead of orphaning it', async () => {
+    sim.setFaults({ latencyMs: 200 });
+    const m = makeManager();
+    const controller = new AbortController();
+    const settled: unknown[] = [];
+    m.on('settled', (r) => settled.push(r));
+    const starting = m.start('agent', { prompt: 'long [sim:duration=60000]' }, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('client left')), 50);
+    await expect(starting).rejects.toThrow('client left');
+    await vi.waitFor(() => expect(settled).toHaveLength(1), { timeout: 5_000 });
+    expect(settled[0]).toMatchObject({ kind: 'agent', outcome: 'cancelled', status: 'cancelled' });
+    expect([...sim.ledger.cancels.values()]).toEqual([1]);
   });
 
   it('keeps tracking through 500s, HTML 502s and resets, and still ends every task', async () => {
