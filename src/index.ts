@@ -31,7 +31,7 @@ export type { ApiErrorOptions, RequestInfo, ErrorResponse } from './errors/index
 export type { TaskRef, TaskKind } from './refs.js';
 export type { BackoffPolicy } from './util/backoff.js';
 export { TaskManager } from './manager/task-manager.js';
-export type { TrackOptions, WaitOptions, StartedTask } from './manager/task-manager.js';
+export type { TrackOptions, WaitOptions, StartedTask, RecoverOptions, RecoveryReport } from './manager/api-types.js';
 export { MANAGER_DEFAULTS } from './manager/options.js';
 export type { TaskManagerOptions, ShutdownOptions } from './manager/options.js';
 export type { TaskManagerEvents } from './manager/events.js';
@@ -52,7 +52,6 @@ export type {
   BulkCancelResult,
   ShutdownReport,
 } from './manager/types.js';
-export type { RecoverOptions, RecoveryReport } from './manager/task-manager.js';
 export { MemoryStore } from './stores/memory.js';
 export type { TaskStore, StoredTask, StoredTaskPatch, FleetMessage } from './stores/types.js';
 export { FileStore } from './stores/file.js';

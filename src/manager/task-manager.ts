@@ -1,61 +1,21 @@
 import { EventEmitter } from 'eventemitter3';
-import pLimit from 'p-limit';
-import type { AgentClient } from '../clients/agent.js';
-import type { CloudClient } from '../clients/cloud.js';
 import type { RequestOptions } from '../clients/core.js';
 import type { AgentCreateTaskBody, AgentCreateTaskResponse, CloudCreateTaskBody, CloudTaskResponse } from '../clients/types.js';
 import { pathId } from '../clients/validate.js';
 import { ManagerClosedError, TaskTimeoutError, ValidationError } from '../errors/classes.js';
 import { refKey, type TaskKind, type TaskRef } from '../refs.js';
-import { agentBackend, cloudBackend } from './backends.js';
+import { builtInBackends, deadlineOf, describeRef, raceAbort, rethrowLater } from './helpers.js';
+import type { RecoverOptions, RecoveryReport, StartedTask, TrackOptions, WaitOptions } from './api-types.js';
 import { bulkCancel } from './bulk.js';
 import type { TaskManagerEvents } from './events.js';
 import { resolveManagerOptions, type ResolvedManagerOptions, type TaskManagerOptions } from './options.js';
 import type { TaskRecord } from './record.js';
 import { runShutdown } from './shutdown.js';
+import { claimOrphans } from './recovery.js';
 import { Registry } from './registry.js';
 import { registerForSignals } from './signals.js';
 import { Tracker } from './tracker.js';
 import type { BulkCancelResult, CancelValue, ShutdownReport, TaskBackend, TaskHandle, TaskResult } from './types.js';
-
-/** Options of {@link TaskManager.track}. */
-export interface TrackOptions {
-  /** Deadline relative to now, in milliseconds; at the deadline the task is cancelled (`timed_out`). */
-  readonly timeoutMs?: number | undefined;
-  /** Absolute deadline (a `Date` or milliseconds since the epoch); the earlier of the two wins. */
-  readonly deadline?: Date | number | undefined;
-  /** Ties the remote task to the caller: when it aborts, the task is cancelled (`cancelled`). */
-  readonly signal?: AbortSignal | undefined;
-}
-
-/** Options of {@link TaskManager.wait}. */
-export interface WaitOptions {
-  /** Cancel the task if it has not ended within this many milliseconds, and reject with `TaskTimeoutError`. */
-  readonly timeoutMs?: number | undefined;
-  /** Aborting cancels the task and rejects with `signal.reason`. */
-  readonly signal?: AbortSignal | undefined;
-}
-
-/** Options of {@link TaskManager.recover}. */
-export interface RecoverOptions {
-  /** `cancel`: cancel every orphaned task; `resume`: track them on (a past deadline still cancels). */
-  readonly policy: 'cancel' | 'resume';
-}
-
-/** What {@link TaskManager.recover} found and did. */
-export interface RecoveryReport {
-  /** The policy applied. */
-  readonly policy: 'cancel' | 'resume';
-  /** Orphaned tasks this worker claimed (and now tracks). */
-  readonly claimed: readonly TaskRef[];
-  /** Orphaned tasks another worker claimed first. */
-  readonly skipped: readonly TaskRef[];
-  /** The cancel of the claimed tasks (policy `cancel`). */
-  readonly cancel: BulkCancelResult | undefined;
-}
-
-/** A task created and tracked by {@link TaskManager.start}, with the API's create response. */
-export type StartedTask<Created> = TaskHandle & { readonly created: Created };
 
 /**
  * Tracks remote tasks until they end: polls their status with backoff, cancels them at their deadline,
@@ -113,7 +73,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
 
   /** Starts tracking a task; tracking the same ref again returns the same handle (with the earlier deadline). */
   track(ref: TaskRef, options: TrackOptions = {}): TaskHandle {
-    if (this.#state !== 'open') throw new ManagerClosedError(`cannot track ${describe(ref)}: the manager is ${this.#state === 'closed' ? 'closed' : 'shutting down'}`);
+    if (this.#state !== 'open') throw new ManagerClosedError(`cannot track ${describeRef(ref)}: the manager is ${this.#state === 'closed' ? 'closed' : 'shutting down'}`);
     return this.#track(ref, options).handle;
   }
 
@@ -209,24 +169,15 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     if (policy !== 'cancel' && policy !== 'resume') throw new TypeError(`policy must be "cancel" or "resume", got ${String(policy)}`);
     if (this.#state !== 'open') throw new ManagerClosedError('cannot recover: the manager is not open');
     await this.#registry.ready;
-    const { store, workerId } = this.#options;
-    const claimed: TaskRef[] = [];
-    const skipped: TaskRef[] = [];
-    const orphans = await store.listExpired(workerId);
-    // Claims are atomic in the store, so they can go in parallel: one round trip or disk sync each.
-    const limit = pLimit(this.#options.concurrency);
-    const won = await Promise.allSettled(
-      orphans.map((task) => limit(() => (this.#options.backends.has(task.kind) ? store.claim({ kind: task.kind, id: task.id }, task.owner, workerId) : false))),
-    );
-    // A claim that failed must not take the ones that won down with it: those are ours now, and only
-    // tracking them keeps them from being orphaned a second time.
-    orphans.forEach((task, i) => {
-      const ref: TaskRef = { kind: task.kind, id: task.id };
-      const claim = won[i]!;
-      if (claim.status === 'rejected') this.#emit('error', { error: claim.reason, ref });
-      if (claim.status === 'rejected' || !claim.value) return void skipped.push(ref);
-      claimed.push(ref);
-      if (this.#state === 'open') this.#track(ref, task.deadline === null ? {} : { deadline: task.deadline });
+    const { claimed, skipped } = await claimOrphans({
+      store: this.#options.store,
+      workerId: this.#options.workerId,
+      concurrency: this.#options.concurrency,
+      canTrack: (kind) => this.#options.backends.has(kind),
+      onError: (error, ref) => this.#emit('error', { error, ref }),
+      track: (ref, deadline) => {
+        if (this.#state === 'open') this.#track(ref, deadline === null ? {} : { deadline });
+      },
     });
     const cancel = policy === 'cancel' ? await this.cancelMany(claimed) : undefined;
     return { policy, claimed, skipped, cancel };
@@ -353,40 +304,3 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
   }
 }
 
-/** A microtask, not nextTick: it must land before a signal shutdown's promise chain reaches process.exit. */
-function rethrowLater(error: unknown): void {
-  queueMicrotask(() => {
-    throw error;
-  });
-}
-
-function builtInBackends(options: TaskManagerOptions): Map<string, TaskBackend> {
-  const backends = new Map<string, TaskBackend>();
-  if (options.agent) backends.set('agent', agentBackend(options.agent as AgentClient));
-  if (options.cloud) backends.set('cloud', cloudBackend(options.cloud as CloudClient));
-  return backends;
-}
-
-function deadlineOf(options: TrackOptions, resolved: ResolvedManagerOptions): number | undefined {
-  const now = resolved.clock.now();
-  const { timeoutMs, deadline } = options;
-  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number ≥ 0, got ${timeoutMs}`);
-  const absolute = deadline instanceof Date ? deadline.getTime() : deadline;
-  if (absolute !== undefined && !Number.isFinite(absolute)) throw new RangeError(`deadline must be a Date or a finite number of ms since the epoch`);
-  const relative = timeoutMs ?? (absolute === undefined ? resolved.defaultTimeoutMs : undefined);
-  const candidates = [absolute, relative === undefined ? undefined : now + relative].filter((d): d is number => d !== undefined);
-  return candidates.length === 0 ? undefined : Math.min(...candidates);
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function describe(ref: unknown): string {
-  return typeof ref === 'object' && ref !== null ? `${String((ref as TaskRef).kind)}:${String((ref as TaskRef).id)}` : String(ref);
-}

@@ -1,0 +1,54 @@
+import type { AgentClient } from '../clients/agent.js';
+import type { CloudClient } from '../clients/cloud.js';
+import type { TaskRef } from '../refs.js';
+import type { TrackOptions } from './api-types.js';
+import { agentBackend, cloudBackend } from './backends.js';
+import type { ResolvedManagerOptions, TaskManagerOptions } from './options.js';
+import type { TaskBackend } from './types.js';
+
+/**
+ * Small pieces of `TaskManager` that need none of its state.
+ * @module
+ */
+
+/** A microtask, not nextTick: it must land before a signal shutdown's promise chain reaches process.exit. */
+export function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
+/** The backends of the clients given as `agent` and `cloud`. */
+export function builtInBackends(options: TaskManagerOptions): Map<string, TaskBackend> {
+  const backends = new Map<string, TaskBackend>();
+  if (options.agent) backends.set('agent', agentBackend(options.agent as AgentClient));
+  if (options.cloud) backends.set('cloud', cloudBackend(options.cloud as CloudClient));
+  return backends;
+}
+
+/** The deadline of a track call: the earlier of `deadline` and now + `timeoutMs` (or the manager's default). */
+export function deadlineOf(options: TrackOptions, resolved: ResolvedManagerOptions): number | undefined {
+  const now = resolved.clock.now();
+  const { timeoutMs, deadline } = options;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number ≥ 0, got ${timeoutMs}`);
+  const absolute = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (absolute !== undefined && !Number.isFinite(absolute)) throw new RangeError(`deadline must be a Date or a finite number of ms since the epoch`);
+  const relative = timeoutMs ?? (absolute === undefined ? resolved.defaultTimeoutMs : undefined);
+  const candidates = [absolute, relative === undefined ? undefined : now + relative].filter((d): d is number => d !== undefined);
+  return candidates.length === 0 ? undefined : Math.min(...candidates);
+}
+
+/** `promise`, or a rejection with `signal.reason` as soon as the signal aborts. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** `kind:id` of something that may not even be a ref, for error messages. */
+export function describeRef(ref: unknown): string {
+  return typeof ref === 'object' && ref !== null ? `${String((ref as TaskRef).kind)}:${String((ref as TaskRef).id)}` : String(ref);
+}
