@@ -1,4 +1,4 @@
-import { refKey, type TaskRef } from '../refs.js';
+import type { TaskRef } from '../refs.js';
 import { MemoryStore } from '../stores/memory.js';
 import type { StoredTask, StoredTaskPatch, TaskStore } from '../stores/types.js';
 import { BlackboxError, StoreError } from '../errors/classes.js';
@@ -54,17 +54,18 @@ export class Registry {
     return this.store instanceof MemoryStore;
   }
 
-  add(ref: TaskRef, deadline: number | undefined): void {
+  /** `key` is the ref's `kind:id`, which the caller already has. */
+  add(ref: TaskRef, key: string, deadline: number | undefined): void {
     const task: StoredTask = { kind: ref.kind, id: ref.id, owner: this.workerId, deadline: deadline ?? null, status: null, trackedAt: this.#clock.now() };
-    this.#write(ref, () => this.store.add(task));
+    this.#write(ref, key, () => this.store.add(task));
   }
 
-  update(ref: TaskRef, patch: StoredTaskPatch): void {
-    this.#write(ref, () => this.store.update(ref, patch));
+  update(ref: TaskRef, key: string, patch: StoredTaskPatch): void {
+    this.#write(ref, key, () => this.store.update(ref, patch));
   }
 
-  remove(ref: TaskRef): void {
-    this.#write(ref, () => this.store.remove(ref));
+  remove(ref: TaskRef, key: string): void {
+    this.#write(ref, key, () => this.store.remove(ref));
   }
 
   /** Resolves when every write issued so far has reached the store (or failed). */
@@ -105,8 +106,7 @@ export class Registry {
     this.#heartbeat.unref();
   }
 
-  #write(ref: TaskRef, write: () => Promise<void>): void {
-    const key = refKey(ref);
+  #write(ref: TaskRef, key: string, write: () => Promise<void>): void {
     const previous = this.#chains.get(key) ?? this.#opened;
     const next = Promise.all([previous, this.#opened])
       .then(async ([, opened]) => {

@@ -77,9 +77,9 @@ export class Tracker {
     if (record) {
       if (deadline !== undefined && (record.deadline === undefined || deadline < record.deadline)) this.#setDeadline(record, deadline, true);
     } else {
-      record = new TaskRecord(ref, key, backend, undefined, () => cancel(ref));
+      record = new TaskRecord(ref, key, backend, cancel);
       this.#records.set(key, record);
-      this.#registry.add(ref, deadline);
+      this.#registry.add(ref, key, deadline);
       if (deadline !== undefined) this.#setDeadline(record, deadline, false);
       this.#emit('tracked', { ref, deadline });
       this.#schedule(record, this.#options.clock.now());
@@ -97,12 +97,12 @@ export class Tracker {
   requestCancel(record: TaskRecord, reason: CancelReason): Promise<CancelValue> {
     if (record.cancelValue) return Promise.resolve(record.cancelValue);
     record.cancelReason ??= reason;
-    const answer = new Promise<CancelValue>((resolve, reject) => record.cancelWaiters.push({ resolve, reject }));
+    const answer = record.waitForCancel();
     // A poll in flight is normally not aborted: the server would go on counting it against its
     // concurrency while the cancel arrives, and the cancel follows as soon as the poll's answer is in
     // (#next). Shutdown cannot wait: a hung poll would hold the cancel past the grace period.
     if (record.op === 'idle') this.#cancel(record);
-    else if (record.op === 'poll' && reason === 'shutdown') record.opAbort?.abort();
+    else if (record.op === 'poll' && reason === 'shutdown') record.abortRequest();
     return answer;
   }
 
@@ -137,12 +137,12 @@ export class Tracker {
     const onAbort = (): void => void this.requestCancel(record, 'signal').catch(() => {});
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    record.cleanups.push(() => signal.removeEventListener('abort', onAbort));
+    (record.cleanups ??= []).push(() => signal.removeEventListener('abort', onAbort));
   }
 
   #setDeadline(record: TaskRecord, deadline: number, stored: boolean): void {
     record.deadline = deadline;
-    if (stored) this.#registry.update(record.ref, { deadline });
+    if (stored) this.#registry.update(record.ref, record.key, { deadline });
     this.#scheduler.deadline({ record, token: ++record.deadlineToken }, deadline);
   }
 
@@ -161,27 +161,29 @@ export class Tracker {
   }
 
   #poll(record: TaskRecord): void {
-    const abort = this.#startOp(record, 'poll');
+    const signal = this.#startOp(record, 'poll');
+    const seq = record.opSeq;
     this.#limiter
-      .run(() => record.backend.getStatus(record.ref.id, { signal: abort.signal }))
+      .run(() => record.backend.getStatus(record.ref.id, { signal }))
       .then(
         (status) => {
-          if (this.#endOp(record, abort)) this.#onStatus(record, status);
+          if (this.#endOp(record, seq)) this.#onStatus(record, status);
         },
         (error: unknown) => {
-          if (this.#endOp(record, abort)) this.#onPollError(record, error, abort.signal.aborted);
+          if (this.#endOp(record, seq)) this.#onPollError(record, error, signal.aborted);
         },
       );
   }
 
   #cancel(record: TaskRecord): void {
-    const abort = this.#startOp(record, 'cancel');
+    const signal = this.#startOp(record, 'cancel');
+    const seq = record.opSeq;
     const reason = record.cancelReason ?? 'user';
     this.#limiter
-      .run(() => record.backend.cancel(record.ref.id, { signal: abort.signal }))
+      .run(() => record.backend.cancel(record.ref.id, { signal }))
       .then(
         (status) => {
-          if (!this.#endOp(record, abort)) return;
+          if (!this.#endOp(record, seq)) return;
           const value = cancelValueOf(status);
           record.cancelValue = value;
           if (value.result === 'cancelled') this.#emit('cancelled', { ref: record.ref, reason, status });
@@ -190,7 +192,7 @@ export class Tracker {
           this.#onStatus(record, status);
         },
         (error: unknown) => {
-          if (!this.#endOp(record, abort)) return;
+          if (!this.#endOp(record, seq)) return;
           record.answerCancelWaiters({ error });
           if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
           if (isFatal(error)) return this.#settle(record, 'error', error as Error);
@@ -201,20 +203,16 @@ export class Tracker {
       );
   }
 
-  #startOp(record: TaskRecord, op: 'poll' | 'cancel'): AbortController {
-    const abort = new AbortController();
+  #startOp(record: TaskRecord, op: 'poll' | 'cancel'): AbortSignal {
     record.op = op;
-    record.opAbort = abort;
+    record.opSeq++;
     record.dueToken++;
-    return abort;
+    return record.signal;
   }
 
   /** Marks the request done; false when the record settled meanwhile and the answer no longer matters. */
-  #endOp(record: TaskRecord, abort: AbortController): boolean {
-    if (record.opAbort === abort) {
-      record.op = 'idle';
-      record.opAbort = undefined;
-    }
+  #endOp(record: TaskRecord, seq: number): boolean {
+    if (record.opSeq === seq) record.op = 'idle';
     return !record.settled;
   }
 
@@ -223,7 +221,7 @@ export class Tracker {
     record.status = status;
     if (previous?.raw !== status.raw) {
       record.attempt = 0;
-      this.#registry.update(record.ref, { status: status.raw });
+      this.#registry.update(record.ref, record.key, { status: status.raw });
       this.#emit('status', { ref: record.ref, status, previous });
     }
     if (TERMINAL_STATES.has(status.state)) return this.#settle(record, outcomeOf(record, status));
@@ -250,10 +248,10 @@ export class Tracker {
   #settle(record: TaskRecord, outcome: TaskOutcome, error?: Error, forget = true): void {
     if (record.settled) return;
     this.#records.delete(record.key);
-    if (forget) this.#registry.remove(record.ref);
+    if (forget) this.#registry.remove(record.ref, record.key);
     const status = record.status?.raw ?? null;
     const result: TaskResult = error === undefined ? { ...record.ref, outcome, status } : { ...record.ref, outcome, status, error };
-    if (record.cancelWaiters.length > 0) {
+    if (record.cancelWaiters) {
       record.answerCancelWaiters(record.status && TERMINAL_STATES.has(record.status.state) ? { value: cancelValueOf(record.status) } : { error });
     }
     record.finish(result);
