@@ -97,20 +97,24 @@ export class RequestCore {
   }
 
   async #attempt<T>(request: CoreRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
-    const info: RequestInfo = { method: request.method, path: `/${request.path}${queryString(request.searchParams)}` };
+    const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
+    // One controller per attempt, aborted by the timeout or by the caller's signal. A forwarding
+    // listener costs less than AbortSignal.any, whose dependents Node 20 can collect too early.
     const attempt = new AbortController();
+    const forward = (): void => attempt.abort(signal?.reason);
+    signal?.addEventListener('abort', forward, { once: true });
     const timer = setTimeout(() => attempt.abort(), timeoutMs);
     try {
       const response = await this.#ky(request.path, {
         method: request.method,
         json: request.json,
         searchParams: definedParams(request.searchParams),
-        signal: signal ? AbortSignal.any([signal, attempt.signal]) : attempt.signal,
+        signal: attempt.signal,
       });
       const bodyText = this.#redact(await readBody(response, this.#options.maxResponseBytes, info));
       if (response.ok) return parseSuccess<T>(response, bodyText, info);
       throw errorFromResponse({
-        ...info,
+        ...info(),
         status: response.status,
         bodyText,
         contentType: response.headers.get('content-type'),
@@ -119,10 +123,11 @@ export class RequestCore {
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (error instanceof BlackboxError) throw error;
-      if (attempt.signal.aborted) throw new RequestTimeoutError({ ...info, timeoutMs });
-      throw new ConnectionError(info, { cause: error });
+      if (attempt.signal.aborted) throw new RequestTimeoutError({ ...info(), timeoutMs });
+      throw new ConnectionError(info(), { cause: error });
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
     }
   }
 
@@ -139,18 +144,21 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof ApiError && error.status === 408;
 }
 
-async function readBody(response: Response, maxBytes: number, info: RequestInfo): Promise<string> {
+async function readBody(response: Response, maxBytes: number, info: () => RequestInfo): Promise<string> {
   if (!response.body) return '';
-  const declared = Number(response.headers.get('content-length'));
-  if (declared > maxBytes) {
+  const declared = response.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) {
     await response.body.cancel();
-    throw tooLarge(response.status, info, maxBytes);
+    throw tooLarge(response.status, info(), maxBytes);
   }
+  // A declared length within the limit (the usual case) is read in one go; only a body of unknown
+  // length is counted chunk by chunk, so that a gigantic one is cut off instead of buffered.
+  if (declared !== null && /^\d+$/.test(declared)) return response.text();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(response.status, info, maxBytes);
+    if (size > maxBytes) throw tooLarge(response.status, info(), maxBytes);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size).toString('utf8');
@@ -163,11 +171,12 @@ function tooLarge(status: number, info: RequestInfo, maxBytes: number): InvalidR
   });
 }
 
-function parseSuccess<T>(response: Response, bodyText: string, info: RequestInfo): T {
+function parseSuccess<T>(response: Response, bodyText: string, info: () => RequestInfo): T {
   const body = parseBody(bodyText);
   if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as T;
   const what = bodyText === '' ? 'an empty body' : 'a body that is not a JSON object';
-  throw new InvalidResponseError(response.status, `${response.status} ${info.method} ${info.path}: ${what}`, { ...info, body });
+  const { method, path } = info();
+  throw new InvalidResponseError(response.status, `${response.status} ${method} ${path}: ${what}`, { method, path, body });
 }
 
 function definedParams(params: CoreRequest['searchParams']): Record<string, string | number> | undefined {
