@@ -23,15 +23,21 @@ const AGENT_API = { name: 'AgentClient', envVar: 'BLACKBOX_API_KEY', defaultBase
  *
  * @example
  * ```ts
+ * import { AgentClient } from 'taskguard';
+ *
  * const agent = new AgentClient(); // key from BLACKBOX_API_KEY
  * const { runId } = await agent.createTask({ prompt: 'Add a CHANGELOG', agent: 'claude' });
- * const { status } = await agent.getStatus(runId);
- * await agent.cancel(runId);
+ * const { status } = await agent.getStatus(runId); // 'pending', 'in_progress', 'completed', …
+ * if (status === 'pending' || status === 'in_progress') await agent.cancel(runId);
  * ```
  */
 export class AgentClient {
   readonly #core: RequestCore;
 
+  /**
+   * Creates a client; nothing is sent. Throws a `ValidationError` when there is no key (neither
+   * `apiKey` nor `BLACKBOX_API_KEY`), and a `TypeError` or `RangeError` naming any other invalid option.
+   */
   constructor(options: ClientOptions = {}) {
     this.#core = new RequestCore(options, AGENT_API);
   }

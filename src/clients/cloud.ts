@@ -19,15 +19,23 @@ const CLOUD_API = { name: 'CloudClient', envVar: 'BLACKBOX_CLOUD_API_KEY', defau
  *
  * @example
  * ```ts
+ * import { CloudClient } from 'taskguard';
+ *
  * const cloud = new CloudClient(); // key from BLACKBOX_CLOUD_API_KEY
  * const { task } = await cloud.createTask({ prompt: 'Fix the flaky test' });
- * const { isDone } = await cloud.getStatus(task.id);
- * if (!isDone) await cloud.stop(task.id);
+ * const { status, isDone } = await cloud.getStatus(task.id);
+ * // A stop is accepted only while the task is processing or saving (else a BadRequestError).
+ * if (!isDone && (status === 'processing' || status === 'saving')) await cloud.stop(task.id);
  * ```
  */
 export class CloudClient {
   readonly #core: RequestCore;
 
+  /**
+   * Creates a client; nothing is sent. Throws a `ValidationError` when there is no key (neither
+   * `apiKey` nor `BLACKBOX_CLOUD_API_KEY`), and a `TypeError` or `RangeError` naming any other invalid
+   * option.
+   */
   constructor(options: ClientOptions = {}) {
     this.#core = new RequestCore(options, CLOUD_API);
   }

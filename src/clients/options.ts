@@ -3,7 +3,19 @@ import { ValidationError } from '../errors/classes.js';
 import { validateBackoffPolicy, type BackoffPolicy } from '../util/backoff.js';
 import type { ApiDescriptor } from './core.js';
 
-/** Options of {@link AgentClient} and {@link CloudClient}. */
+/**
+ * Options of {@link AgentClient} and {@link CloudClient}. Every field is optional; the defaults are in
+ * {@link CLIENT_DEFAULTS}.
+ *
+ * @example
+ * ```ts
+ * import { CloudClient, type ClientOptions } from 'taskguard';
+ *
+ * const options: ClientOptions = { timeoutMs: 10_000, retries: 4, retryBackoff: { maxMs: 4_000 } };
+ * const cloud = new CloudClient(options); // key from BLACKBOX_CLOUD_API_KEY
+ * console.log(cloud.baseUrl); // https://cloud.blackbox.ai/
+ * ```
+ */
 export interface ClientOptions {
   /**
    * The API key, sent as `Authorization: Bearer <key>`.
@@ -53,12 +65,29 @@ export interface ClientOptions {
   readonly fetch?: typeof globalThis.fetch | undefined;
 }
 
-/** Client defaults, in one place. */
+/**
+ * Client defaults, in one place: the values {@link ClientOptions} fall back to (besides the key and the
+ * base URL, which depend on the API).
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, CLIENT_DEFAULTS } from 'taskguard';
+ *
+ * // Twice the default limit per attempt, the other defaults kept.
+ * const agent = new AgentClient({ timeoutMs: 2 * CLIENT_DEFAULTS.timeoutMs });
+ * console.log(CLIENT_DEFAULTS.retries, agent.baseUrl); // 2 https://agent.blackbox.ai/
+ * ```
+ */
 export const CLIENT_DEFAULTS = {
+  /** Limit of one attempt: 30 s. */
   timeoutMs: 30_000,
+  /** Retries of a failed request: 2, so at most 3 attempts. */
   retries: 2,
+  /** Delays between retries: from 500 ms, doubling up to 8 s, full jitter (a {@link BackoffPolicy}). */
   retryBackoff: { initialMs: 500, maxMs: 8_000, factor: 2, jitter: 1 },
+  /** Cap on the wait a `Retry-After` hint can impose on one retry: 60 s. */
   maxRetryAfterMs: 60_000,
+  /** Largest response body read: 16 MiB. */
   maxResponseBytes: 16 * 1024 * 1024,
 } as const satisfies Partial<ClientOptions>;
 

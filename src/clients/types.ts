@@ -38,10 +38,15 @@ export interface AgentCreateTaskBody {
 
 /** Response of `POST /api/v1/tasks`. */
 export interface AgentCreateTaskResponse {
+  /** The task the run belongs to; a continue keeps it. */
   readonly taskId: string;
+  /** The new run's ID: what `getStatus`, `cancel` and a `TaskRef` of kind `agent` take. */
   readonly runId: string;
+  /** The message the agent's answer is written to. */
   readonly assistantMessageId: string;
+  /** The conversation the run belongs to; a continue keeps it. */
   readonly chatId: string;
+  /** How many agents the request started. */
   readonly agentCount: number;
 }
 
@@ -57,54 +62,85 @@ export interface AgentListTasksQuery {
 
 /** One entry of the Agent API's task list. */
 export interface AgentTaskSummary {
+  /** The task the run belongs to. */
   readonly taskId: string;
+  /** The run's ID. */
   readonly runId: string;
+  /** The conversation the run belongs to. */
   readonly chatId: string;
+  /** The run's status, in the list's words (`queued`, `running`, …). */
   readonly status: AgentRunStatus;
+  /** The model it runs on, `null` if none was chosen. */
   readonly model: string | null;
+  /** When it was created (ISO 8601). */
   readonly createdAt: string;
+  /** When it started running (ISO 8601), `null` while it is queued. */
   readonly startedAt: string | null;
+  /** When it ended (ISO 8601), `null` while it is live. */
   readonly completedAt: string | null;
+  /** The message the agent's answer is written to. */
   readonly assistantMessageId: string;
 }
 
 /** Response of `GET /api/v1/tasks`. */
 export interface AgentListTasksResponse {
+  /** The runs of this page, newest first. */
   readonly tasks: readonly AgentTaskSummary[];
+  /** The page number, from 1. */
   readonly page: number;
+  /** The page size. */
   readonly limit: number;
+  /** Whether a next page exists. */
   readonly hasMore: boolean;
 }
 
 /** A message of a run's conversation. */
 export interface AgentMessage {
+  /** The message's ID. */
   readonly id?: string;
+  /** Who wrote it, such as `user` or `assistant`. */
   readonly role?: string;
+  /** What it says, as the API sends it. */
   readonly content?: unknown;
   readonly [key: string]: unknown;
 }
 
 /** Response of `GET /api/v1/tasks/{runId}`. */
 export interface AgentTaskDetail {
+  /** The task the run belongs to. */
   readonly taskId: string;
+  /** The run's ID. */
   readonly runId: string;
+  /** The conversation the run belongs to. */
   readonly chatId: string;
+  /** The run's status (`queued`, `running`, `completed`, …). */
   readonly status: AgentRunStatus;
+  /** When it was created (ISO 8601). */
   readonly createdAt: string;
+  /** When it started running (ISO 8601), `null` while it is queued. */
   readonly startedAt: string | null;
+  /** When it ended (ISO 8601), `null` while it is live. */
   readonly completedAt: string | null;
+  /** Why it failed, `null` otherwise. */
   readonly error: string | null;
+  /** The run's conversation, oldest message first. */
   readonly messages: readonly AgentMessage[];
   readonly [key: string]: unknown;
 }
 
 /** Response of `GET /api/v1/tasks/{runId}/status`. */
 export interface AgentStatusResponse {
+  /** The run's ID. */
   readonly runId: string;
+  /** The run's status, in this endpoint's words: `pending` and `in_progress` while it is live. */
   readonly status: AgentRunStatus;
+  /** How far the run has got, as the API reports it. */
   readonly progress: unknown;
+  /** Why it failed, `null` otherwise. */
   readonly error: string | null;
+  /** When it started running (ISO 8601), `null` while it is pending. */
   readonly startedAt: string | null;
+  /** When it ended (ISO 8601), `null` while it is live. */
   readonly completedAt: string | null;
 }
 
@@ -118,23 +154,33 @@ export interface AgentUpdateBody {
 
 /** Response of `PATCH /api/v1/tasks/{runId}`. */
 export interface AgentUpdateResponse {
+  /** Whether the update was applied. */
   readonly success: boolean;
+  /** The run's status after the update (`cancelled` after a cancel). */
   readonly status: AgentRunStatus;
+  /** The API's description of what it did. */
   readonly message: string;
 }
 
 /** Body of `POST /api/v1/tasks/{runId}/continue`. */
 export interface AgentContinueBody {
+  /** The follow-up instruction. */
   readonly prompt: string;
+  /** Model identifier for the new run. */
   readonly model?: string;
+  /** Which agent runs the new run. */
   readonly agent?: AgentName;
 }
 
 /** Response of `POST /api/v1/tasks/{runId}/continue`: `runId` is a new run. */
 export interface AgentContinueResponse {
+  /** The NEW run's ID: track and cancel this one. */
   readonly runId: string;
+  /** The message the agent's answer is written to. */
   readonly assistantMessageId: string;
+  /** The conversation, the same as the previous run's. */
   readonly chatId: string;
+  /** The run that was continued. */
   readonly previousRunId: string;
 }
 
@@ -148,28 +194,42 @@ export type CloudListStatusFilter = OpenString<'active' | 'completed' | 'failed'
 
 /** Body of `POST /api/tasks`. */
 export interface CloudCreateTaskBody {
+  /** The instruction for the agent. */
   readonly prompt: string;
+  /** Repository the task works on. */
   readonly repoUrl?: string;
+  /** Branch of `repoUrl`. */
   readonly selectedBranch?: string;
+  /** Which agent runs the task. */
   readonly selectedAgent?: string;
+  /** Model identifier. */
   readonly selectedModel?: string;
 }
 
 /** A Cloud API task. Fields beyond `id` and `status` vary by endpoint. */
 export interface CloudTask {
+  /** The task's ID: what `getStatus`, `stop` and a `TaskRef` of kind `cloud` take. */
   readonly id: string;
+  /** The task's status (`pending`, `processing`, `saving`, `completed`, …). */
   readonly status: CloudTaskStatus;
+  /** The user who owns it. */
   readonly userId?: string;
+  /** Its prompt. */
   readonly prompt?: string;
+  /** Why it failed, `null` otherwise. */
   readonly error?: string | null;
+  /** When it was created (ISO 8601). */
   readonly createdAt?: string;
+  /** When its status last changed (ISO 8601). */
   readonly updatedAt?: string;
+  /** When it ended (ISO 8601), `null` while it is live. */
   readonly completedAt?: string | null;
   readonly [key: string]: unknown;
 }
 
 /** Response of `POST /api/tasks` and `GET /api/tasks/{taskId}`. */
 export interface CloudTaskResponse {
+  /** The task. */
   readonly task: CloudTask;
 }
 
@@ -185,22 +245,35 @@ export interface CloudListTasksQuery {
 
 /** Response of `GET /api/tasks`. */
 export interface CloudListTasksResponse {
+  /** The tasks of this page. */
   readonly tasks: readonly CloudTask[];
+  /** Whether more tasks follow. */
   readonly hasMore: boolean;
+  /** How many tasks were skipped. */
   readonly offset: number;
+  /** The page size. */
   readonly limit: number;
 }
 
 /** Response of `GET /api/tasks/{taskId}/status`. */
 export interface CloudStatusResponse {
+  /** The task's ID. */
   readonly taskId: string;
+  /** The task's status word; `isDone` and `inProgress` are the signals to rely on. */
   readonly status: CloudTaskStatus;
+  /** How far the task has got, as the API reports it. */
   readonly progress: unknown;
+  /** Whether the task is still live (pending, processing or saving). */
   readonly inProgress: boolean;
+  /** Whether the task has ended, whichever way. */
   readonly isDone: boolean;
+  /** Why it failed, `null` otherwise. */
   readonly error: string | null;
+  /** When it was created (ISO 8601). */
   readonly createdAt: string;
+  /** When its status last changed (ISO 8601). */
   readonly updatedAt: string;
+  /** When it ended (ISO 8601), `null` while it is live. */
   readonly completedAt: string | null;
   /** Elapsed time such as `"900s"`. */
   readonly duration: string | null;
@@ -208,19 +281,26 @@ export interface CloudStatusResponse {
 
 /** Response of `PATCH /api/tasks/{taskId}` with `{action: "stop"}`. */
 export interface CloudStopResponse {
+  /** The API's description of what it did. */
   readonly message: string;
+  /** The task after the stop. */
   readonly task: CloudTask;
 }
 
 /** Body of `POST /api/tasks/{taskId}/continue`. */
 export interface CloudContinueBody {
+  /** The follow-up instruction. */
   readonly currentPrompt: string;
+  /** Which agent runs the follow-up. */
   readonly selectedAgent?: string;
+  /** Model identifier. */
   readonly selectedModel?: string;
 }
 
 /** Response of `POST /api/tasks/{taskId}/continue`. */
 export interface CloudContinueResponse {
+  /** Whether the task was continued. */
   readonly success: boolean;
+  /** The API's description of what it did. */
   readonly message: string;
 }

@@ -26,7 +26,19 @@ const MAX_MESSAGE_CHARS = 300;
 /**
  * The one place that maps an HTTP status and body to the error hierarchy (like openai-node's
  * `APIError.generate`). Reads `{error: string}`, `{error: {message}}`, `{message}` and non-JSON bodies
- * such as an HTML 502 page alike.
+ * such as an HTML 502 page alike. Useful in a custom {@link TaskBackend}, whose errors must be typed.
+ *
+ * @example
+ * ```ts
+ * import { errorFromResponse } from 'taskguard';
+ *
+ * const response = await fetch('https://ci.example.com/api/builds/1234');
+ * if (!response.ok) {
+ *   const { status, headers } = response;
+ *   const bodyText = await response.text();
+ *   throw errorFromResponse({ status, method: 'GET', path: '/api/builds/1234', bodyText, contentType: headers.get('content-type') });
+ * } // a 404 becomes a NotFoundError, a 502 HTML page an InternalServerError named after its <title>
+ * ```
  */
 export function errorFromResponse(response: ErrorResponse): ApiError {
   const body = parseBody(response.bodyText);

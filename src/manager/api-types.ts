@@ -1,7 +1,21 @@
 import type { TaskRef } from '../refs.js';
 import type { BulkCancelResult, TaskHandle } from './types.js';
 
-/** Options of {@link TaskManager.track}. */
+/**
+ * Options of {@link TaskManager.track} (and of `start`). Without `timeoutMs` and `deadline`, the
+ * manager's `defaultTimeoutMs` applies, if it has one.
+ *
+ * @example
+ * ```ts
+ * import { TaskManager, type TrackOptions } from 'taskguard';
+ * declare const manager: TaskManager;
+ *
+ * const controller = new AbortController(); // e.g. aborted when the HTTP client goes away
+ * const options: TrackOptions = { timeoutMs: 10 * 60_000, signal: controller.signal };
+ * const handle = manager.track({ kind: 'cloud', id: '9qQe2F8Z_nXx9-eJA0BD6' }, options);
+ * console.log((await handle.done).outcome); // 'timed_out' after 10 minutes, 'cancelled' on abort()
+ * ```
+ */
 export interface TrackOptions {
   /** Deadline relative to now, in milliseconds; at the deadline the task is cancelled (`timed_out`). */
   readonly timeoutMs?: number | undefined;
@@ -37,5 +51,8 @@ export interface RecoveryReport {
   readonly cancel: BulkCancelResult | undefined;
 }
 
-/** A task created and tracked by {@link TaskManager.start}, with the API's create response. */
+/**
+ * A task created and tracked by {@link TaskManager.start}: its {@link TaskHandle}, plus `created`, the
+ * API's create response (`AgentCreateTaskResponse` or `CloudTaskResponse`).
+ */
 export type StartedTask<Created> = TaskHandle & { readonly created: Created };

@@ -17,7 +17,20 @@ const AGENT_STATES: Readonly<Record<string, TaskState>> = {
   interrupted: 'interrupted',
 };
 
-/** Normalizes an Agent API status body. An unknown word counts as still running: the run is watched on. */
+/**
+ * Normalizes an Agent API status body. An unknown word counts as still running: the run is watched on.
+ * Useful in a custom {@link TaskBackend} that reaches the Agent API another way.
+ *
+ * @example
+ * ```ts
+ * import { normalizeAgentStatus } from 'taskguard';
+ *
+ * const { state, raw } = normalizeAgentStatus({ status: 'in_progress', progress: 40 });
+ * console.log(state, raw); // running in_progress
+ * console.log(normalizeAgentStatus({ status: 'canceled' }).state); // cancelled
+ * console.log(normalizeAgentStatus({ status: 'some_new_word' }).state); // running
+ * ```
+ */
 export function normalizeAgentStatus(answer: AgentStatusResponse | object): NormalizedStatus {
   const body = answer as Readonly<Record<string, unknown>>;
   const raw = rawWord(body['status']);
@@ -36,6 +49,15 @@ const CLOUD_DONE_STATES: Readonly<Record<string, TaskState>> = {
 /**
  * Normalizes a Cloud API status body. `isDone`/`inProgress` are the API's documented signals; the word
  * only says which kind of end it was. Booleans of the wrong type are ignored, not trusted.
+ *
+ * @example
+ * ```ts
+ * import { normalizeCloudStatus } from 'taskguard';
+ *
+ * console.log(normalizeCloudStatus({ status: 'saving', isDone: false }).state); // running
+ * console.log(normalizeCloudStatus({ status: 'timeout', isDone: true }).state); // failed
+ * console.log(normalizeCloudStatus({ status: 'stopped', isDone: true }).state); // cancelled
+ * ```
  */
 export function normalizeCloudStatus(answer: CloudStatusResponse | object): NormalizedStatus {
   const body = answer as Readonly<Record<string, unknown>>;

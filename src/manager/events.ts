@@ -1,21 +1,43 @@
 import type { TaskRef } from '../refs.js';
 import type { CancelReason, NormalizedStatus, ShutdownReport, TaskResult } from './types.js';
 
-/** The events of a `TaskManager`, with their payloads. */
+/**
+ * The events of a `TaskManager`, with their payloads. A listener that throws is reported as an `error`
+ * event and does not break the manager.
+ *
+ * @example
+ * ```ts
+ * import type { TaskManager } from 'taskguard';
+ * declare const manager: TaskManager;
+ *
+ * manager.on('timeout', ({ ref }) => console.warn(`${ref.kind}:${ref.id} ran past its deadline, cancelling`));
+ * manager.on('settled', ({ id, outcome, status }) => console.log(id, outcome, status));
+ * manager.on('error', ({ error, ref }) => console.error(ref?.id ?? 'manager', error));
+ * ```
+ */
 export interface TaskManagerEvents {
-  /** A task is now tracked. */
+  /** A task is now tracked: its `ref`, and its `deadline` (epoch milliseconds) or `undefined`. */
   tracked: [event: { readonly ref: TaskRef; readonly deadline: number | undefined }];
-  /** A poll saw a status different from the last one. */
+  /**
+   * A poll saw a status different from the last one: the task's `ref`, the new `status` and the
+   * `previous` one (`undefined` at the first poll).
+   */
   status: [event: { readonly ref: TaskRef; readonly status: NormalizedStatus; readonly previous: NormalizedStatus | undefined }];
   /** Tracking of a task ended; the same result `done` resolves with. */
   settled: [result: TaskResult];
-  /** A task's deadline passed; its cancel follows. */
+  /** A task's deadline passed; its cancel follows. The task's `ref` and the `deadline` (epoch milliseconds). */
   timeout: [event: { readonly ref: TaskRef; readonly deadline: number }];
-  /** The API accepted a cancel/stop of a task. */
+  /** The API accepted a cancel/stop of a task: its `ref`, why (`reason`) and the `status` it answered. */
   cancelled: [event: { readonly ref: TaskRef; readonly reason: CancelReason; readonly status: NormalizedStatus }];
-  /** A cancel/stop failed after its retries; the task stays tracked and the cancel is tried again. */
+  /**
+   * A cancel/stop failed after its retries; the task stays tracked and the cancel is tried again. The
+   * task's `ref`, why it was cancelled (`reason`), the `error`, and how many cancels have failed (`attempts`).
+   */
   cancelFailed: [event: { readonly ref: TaskRef; readonly reason: CancelReason; readonly error: unknown; readonly attempts: number }];
-  /** Something went wrong that is not the end of a task: a failed poll (retried), a listener that threw. */
+  /**
+   * Something went wrong that is not the end of a task: a failed poll (retried), a listener that threw,
+   * a failed store write. The `error`, and the task's `ref` when it concerns one.
+   */
   error: [event: { readonly error: unknown; readonly ref?: TaskRef }];
   /** `shutdown()` finished. */
   shutdown: [report: ShutdownReport];

@@ -8,7 +8,19 @@ import type { TaskStore } from '../stores/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TaskBackend } from './types.js';
 
-/** Signal handling of a manager (see `TaskManagerOptions.shutdown`). */
+/**
+ * Signal handling of a manager (see `TaskManagerOptions.shutdown`).
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, TaskManager, type ShutdownOptions } from 'taskguard';
+ *
+ * // Kubernetes sends SIGTERM, then SIGKILL after 30 s: cancel within 20 s, then let the app exit.
+ * const shutdown: ShutdownOptions = { signals: ['SIGTERM'], graceMs: 20_000, exit: false };
+ * const manager = new TaskManager({ agent: new AgentClient(), shutdown });
+ * manager.on('shutdown', (report) => console.log(`${report.unconfirmed.length} cancels unconfirmed`));
+ * ```
+ */
 export interface ShutdownOptions {
   /**
    * Signals that start a graceful shutdown.
@@ -27,7 +39,26 @@ export interface ShutdownOptions {
   readonly exit?: boolean;
 }
 
-/** Options of {@link TaskManager}. */
+/**
+ * Options of {@link TaskManager}. Every field is optional, but a manager needs a client (or a backend)
+ * for each kind of task it tracks; the defaults are in {@link MANAGER_DEFAULTS}.
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, CloudClient, TaskManager, type TaskManagerOptions } from 'taskguard';
+ *
+ * const options: TaskManagerOptions = {
+ *   agent: new AgentClient(),
+ *   cloud: new CloudClient(),
+ *   concurrency: 8,
+ *   poll: { maxMs: 10_000 }, // someone is waiting: poll at least every 10 s
+ *   defaultTimeoutMs: 30 * 60_000,
+ *   shutdown: true,
+ * };
+ * const manager = new TaskManager(options);
+ * console.log(manager.workerId); // `${hostname}-${pid}-${random suffix}` unless you pass one
+ * ```
+ */
 export interface TaskManagerOptions {
   /** Client of the Agent API; needed to track `agent` refs. */
   readonly agent?: AgentClient;
@@ -57,8 +88,8 @@ export interface TaskManagerOptions {
    */
   readonly shutdown?: ShutdownOptions | boolean;
   /**
-   * Where time comes from: `Date.now`/`setTimeout` by default; pass a fake (`@sinonjs/fake-timers`'
-   * `createClock()`) to drive polling and deadlines in tests.
+   * Where time comes from: `Date.now`/`setTimeout` by default; pass a fake (such as an adapter over
+   * `@sinonjs/fake-timers`' `createClock()`, see {@link Clock}) to drive polling and deadlines in tests.
    */
   readonly clock?: Clock;
   /**
@@ -85,12 +116,32 @@ export interface TaskManagerOptions {
   readonly leaseMs?: number;
 }
 
-/** Manager defaults, in one place. */
+/**
+ * Manager defaults, in one place: the values {@link TaskManagerOptions} and {@link ShutdownOptions} fall
+ * back to.
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, MANAGER_DEFAULTS, TaskManager } from 'taskguard';
+ *
+ * // Polls twice as far apart as by default at first, and at most a minute apart.
+ * const manager = new TaskManager({
+ *   agent: new AgentClient(),
+ *   poll: { initialMs: 2 * MANAGER_DEFAULTS.poll.initialMs, maxMs: 60_000 },
+ * });
+ * console.log(manager.stats()); // { tracked: 0, timersArmed: 0, requests: 0 }
+ * ```
+ */
 export const MANAGER_DEFAULTS = {
+  /** API requests in flight at once, polls and cancels together: 16. */
   concurrency: 16,
+  /** Polling cadence: from 1 s, doubling up to 30 s, full jitter (a {@link BackoffPolicy}). */
   poll: { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 1 },
+  /** How long a shutdown waits for its cancels to be confirmed: 10 s. */
   graceMs: 10_000,
+  /** The signals that start a graceful shutdown. */
   signals: ['SIGINT', 'SIGTERM'],
+  /** How long a worker's lease in the store lasts without renewal: 15 s. */
   leaseMs: 15_000,
 } as const;
 

@@ -23,9 +23,12 @@ import type { BulkCancelResult, CancelValue, ShutdownReport, TaskBackend, TaskHa
  *
  * @example
  * ```ts
+ * import { AgentClient, TaskManager } from 'taskguard';
+ *
  * const manager = new TaskManager({ agent: new AgentClient(), shutdown: true });
  * const task = await manager.start('agent', { prompt: 'Write the release notes' }, { timeoutMs: 600_000 });
- * const result = await task.done; // { outcome: 'completed' | 'timed_out' | …, status, … }
+ * const result = await task.done; // never rejects
+ * console.log(result.outcome, result.status); // e.g. completed completed, or timed_out cancelled
  * ```
  */
 export class TaskManager extends EventEmitter<TaskManagerEvents> {
@@ -40,6 +43,11 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
   readonly #registry: Registry;
   #closing: Promise<void> | undefined;
 
+  /**
+   * Creates a manager; nothing is sent to the APIs. Throws a `TypeError` or `RangeError` naming an
+   * invalid option. With `shutdown`, installs the signal handlers at once; the store opens in the
+   * background (see {@link TaskManager.ready}).
+   */
   constructor(options: TaskManagerOptions = {}) {
     super();
     this.#options = resolveManagerOptions(options, builtInBackends);
@@ -242,7 +250,10 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     void this.cancelAll();
   }
 
-  /** Diagnostics: tracked tasks, timers armed (at most 1), requests in flight or queued. */
+  /**
+   * Diagnostics: `tracked` tasks, `timersArmed` (at most 1, whatever the number of tasks), and
+   * `requests` in flight or queued.
+   */
   stats(): { readonly tracked: number; readonly timersArmed: number; readonly requests: number } {
     return this.#tracker.stats();
   }

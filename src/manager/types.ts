@@ -3,7 +3,18 @@ import type { TaskKind, TaskRef } from '../refs.js';
 /** One state model for both APIs (and any custom backend). */
 export type TaskState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
-/** The states that never change again. */
+/**
+ * The states that never change again: `completed`, `failed`, `cancelled` and `interrupted`.
+ *
+ * @example
+ * ```ts
+ * import { TERMINAL_STATES, type TaskHandle } from 'taskguard';
+ * declare const handle: TaskHandle;
+ *
+ * const state = handle.status?.state;
+ * if (state !== undefined && TERMINAL_STATES.has(state)) console.log(`ended: ${state}`);
+ * ```
+ */
 export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
 
 /** A remote status, normalized, with the raw word kept. */
@@ -28,6 +39,19 @@ export interface BackendCallOptions {
  * How the manager talks to one kind of remote task. Built in for `agent` and `cloud`; pass others in
  * the `backends` option. A backend throws typed errors (`NotFoundError` makes the task `lost`,
  * `AuthenticationError`/`PermissionDeniedError` end it with `error`, anything else is retried).
+ *
+ * @example
+ * ```ts
+ * import { TaskManager, type TaskBackend } from 'taskguard';
+ * declare const ci: { buildState(id: string): Promise<'running' | 'completed' | 'failed'>; abortBuild(id: string): Promise<void> };
+ *
+ * const builds: TaskBackend = {
+ *   getStatus: async (id) => { const raw = await ci.buildState(id); return { state: raw, raw }; },
+ *   cancel: async (id) => { await ci.abortBuild(id); return { state: 'cancelled', raw: 'aborted' }; },
+ * };
+ * const manager = new TaskManager({ backends: { build: builds } });
+ * manager.track({ kind: 'build', id: '1234' }, { timeoutMs: 30 * 60_000 });
+ * ```
  */
 export interface TaskBackend {
   /** The task's current status. */
@@ -37,7 +61,10 @@ export interface TaskBackend {
    * finished resolves with that final status instead of failing.
    */
   cancel(id: string, options: BackendCallOptions): Promise<NormalizedStatus>;
-  /** Creates a task from a request body; needed only for `TaskManager.start`. */
+  /**
+   * Creates a task from a request body; needed only for `TaskManager.start`. Resolves with the new
+   * task's `id` and `created`, the API's answer (handed back as `StartedTask.created`).
+   */
   create?(body: unknown, options: BackendCallOptions): Promise<{ readonly id: string; readonly created: unknown }>;
 }
 
@@ -46,7 +73,9 @@ export type TaskOutcome = 'completed' | 'failed' | 'cancelled' | 'timed_out' | '
 
 /** What `done` resolves with. */
 export interface TaskResult {
+  /** The task's kind (`agent`, `cloud` or a custom backend's). */
   readonly kind: TaskKind;
+  /** The task's ID. */
   readonly id: string;
   /** How tracking ended. */
   readonly outcome: TaskOutcome;
@@ -81,7 +110,11 @@ export interface CancelValue {
   readonly status: NormalizedStatus;
 }
 
-/** One entry of a bulk cancel, shaped like `Promise.allSettled`'s with the ref. */
+/**
+ * One entry of a bulk cancel, shaped like `Promise.allSettled`'s with the ref:
+ * `{ ref, status: 'fulfilled', value }` (a {@link CancelValue}) or `{ ref, status: 'rejected', reason }`
+ * (the error).
+ */
 export type BulkCancelEntry =
   | { readonly ref: TaskRef; readonly status: 'fulfilled'; readonly value: CancelValue }
   | { readonly ref: TaskRef; readonly status: 'rejected'; readonly reason: unknown };
@@ -90,7 +123,7 @@ export type BulkCancelEntry =
 export interface BulkCancelResult {
   /** One entry per ref, in input order. */
   readonly results: readonly BulkCancelEntry[];
-  /** Totals over `results`. */
+  /** Totals over `results`: `cancelled` and `alreadyDone` (fulfilled entries) and `failed` (rejected ones). */
   readonly counts: { readonly cancelled: number; readonly alreadyDone: number; readonly failed: number };
 }
 

@@ -46,7 +46,23 @@ export interface SimulatorFaults {
 /** {@link SimulatorFaults} with every default filled in. */
 export type ResolvedSimulatorFaults = { readonly [K in keyof SimulatorFaults]-?: number };
 
-/** Options of `createSimulator`. Every field is optional. */
+/**
+ * Options of `createSimulator`. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * import { createSimulator, type SimulatorOptions } from 'taskguard/simulator';
+ *
+ * const options: SimulatorOptions = {
+ *   seed: 42, // the same IDs and faults on every run
+ *   defaultDurationMs: 500, // runs and tasks end after half a second
+ *   defaultAgentOutcome: 'failed',
+ *   faults: { latencyMs: 20, rate429: 0.05, retryAfterSeconds: 0.2 },
+ * };
+ * const sim = await createSimulator(options);
+ * await sim.close();
+ * ```
+ */
 export interface SimulatorOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. @default 0 */
   readonly port?: number | undefined;

@@ -39,6 +39,9 @@ const ID_STREAM = 0x9e3779b9;
  *
  * @example
  * ```ts
+ * import { AgentClient } from 'taskguard';
+ * import { createSimulator } from 'taskguard/simulator';
+ *
  * const sim = await createSimulator({ seed: 42 });
  * const agent = new AgentClient({ apiKey: sim.agentKey, baseUrl: sim.url });
  * const { runId } = await agent.createTask({ prompt: 'hello' });

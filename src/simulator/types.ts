@@ -38,8 +38,11 @@ export interface CreateCloudTaskOptions {
 
 /** The server-side state of an agent run at the simulator clock's now. Times in epoch milliseconds. */
 export interface SimulatedAgentRun {
+  /** The run's ID. */
   readonly runId: string;
+  /** The task it belongs to; a continue keeps it. */
   readonly taskId: string;
+  /** The conversation it belongs to; a continue keeps it. */
   readonly chatId: string;
   /** The owner, `sim-user-<n>`. */
   readonly userId: string;
@@ -47,13 +50,19 @@ export interface SimulatedAgentRun {
   readonly status: AgentPhase;
   /** How it ends (or ended) unless cancelled. */
   readonly outcome: SimulatedAgentOutcome;
+  /** From creation to the outcome, in milliseconds; `Infinity` if it never ends. */
   readonly durationMs: number;
+  /** The prompt it was created with. */
   readonly prompt: string;
+  /** The title a rename gave it, `null` if none did. */
   readonly title: string | null;
   /** The run this one continues, if created by a continue. */
   readonly previousRunId: string | null;
+  /** When it was created. */
   readonly createdAtMs: number;
+  /** When it started running, `null` while it is queued (or if it was cancelled while queued). */
   readonly startedAtMs: number | null;
+  /** When it ended (its outcome or a cancel), `null` while it is live. */
   readonly completedAtMs: number | null;
   /** When a cancel landed, `null` if none did. */
   readonly cancelledAtMs: number | null;
@@ -61,17 +70,23 @@ export interface SimulatedAgentRun {
 
 /** The server-side state of a cloud task at the simulator clock's now. Times in epoch milliseconds. */
 export interface SimulatedCloudTask {
+  /** The task's ID. */
   readonly id: string;
   /** The owner, `sim-user-<n>`. */
   readonly userId: string;
+  /** Its status now (`pending`, `processing`, `saving`, `completed`, `error`, `timeout`, `stopped`). */
   readonly status: CloudPhase;
   /** How the current phase ends (or ended) unless stopped. */
   readonly outcome: SimulatedCloudOutcome;
   /** Length of the current phase (since creation or the last continue). */
   readonly durationMs: number;
+  /** The prompt it was created with. */
   readonly prompt: string;
+  /** When it was created. */
   readonly createdAtMs: number;
+  /** When its status last changed. */
   readonly updatedAtMs: number;
+  /** When it ended (its outcome or a stop), `null` while it is live. */
   readonly completedAtMs: number | null;
   /** When a stop landed, `null` if none did (or a continue resumed the task since). */
   readonly stoppedAtMs: number | null;

@@ -51,12 +51,8 @@ type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 /**
  * A durable registry for ONE worker process at a time: an append-only journal of JSON lines on local
  * disk, so that a worker killed without warning (SIGKILL, OOM, a power cut) leaves a record of every
- * remote task it was tracking, and the next process to open the journal can `recover()` them.
- *
- * ```ts
- * const manager = new TaskManager({ agent, store: new FileStore({ path: '/var/lib/app/tasks.jsonl' }) });
- * await manager.recover({ policy: 'cancel' }); // stop whatever the previous process left running
- * ```
+ * remote task it was tracking, and the next process to open the journal can `recover()` them (see the
+ * example below).
  *
  * - **Journal**: one line per change, `{"op":"add","task":{…}}`, `{"op":"update","kind","id","patch":{…}}`
  *   or `{"op":"remove","kind","id"}`, appended in order through one file handle (writes are queued,
@@ -77,6 +73,16 @@ type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
  *
  * After `close()` every method rejects (a second `close()` resolves); to reopen the journal, create a
  * new `FileStore`.
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, FileStore, TaskManager } from 'taskguard';
+ *
+ * const store = new FileStore({ path: '/var/lib/app/tasks.jsonl' });
+ * const manager = new TaskManager({ agent: new AgentClient(), store });
+ * const report = await manager.recover({ policy: 'cancel' }); // stop whatever the previous process left running
+ * console.log(`${report.claimed.length} orphaned tasks cancelled`);
+ * ```
  */
 export class FileStore implements TaskStore {
   /** The journal file, resolved. */
@@ -106,6 +112,10 @@ export class FileStore implements TaskStore {
   #opening: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
+  /**
+   * Checks the options (a `TypeError` names a wrong one) and resolves `path`; nothing touches the disk
+   * until `open()`, which the manager calls.
+   */
   constructor(options: FileStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('FileStore options must be an object: { path, fsync? }');
     const { path, fsync = 'always' } = options;
@@ -186,7 +196,10 @@ export class FileStore implements TaskStore {
     return this.#closing;
   }
 
-  /** Diagnostics: live records, lines and bytes in the journal, compactions done, torn bytes dropped at open. */
+  /**
+   * Diagnostics: live `records`, `lines` and `bytes` in the journal, `compactions` done, and `tornBytes`
+   * dropped at open.
+   */
   stats(): { readonly records: number; readonly lines: number; readonly bytes: number; readonly compactions: number; readonly tornBytes: number } {
     return { records: this.#tasks.size, lines: this.#lines, bytes: this.#bytes, compactions: this.#compactions, tornBytes: this.#tornBytes };
   }

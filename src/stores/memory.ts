@@ -4,6 +4,16 @@ import type { StoredTask, StoredTaskPatch, TaskStore } from './types.js';
 /**
  * The default store: the tracked set in this process's memory, nothing durable. It never has expired
  * tasks (when the process dies, so does the registry), and costs a Map write per change.
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, MemoryStore, TaskManager } from 'taskguard';
+ *
+ * // The same as passing no store: nothing survives the process, so recover() never finds anything.
+ * const manager = new TaskManager({ agent: new AgentClient(), store: new MemoryStore() });
+ * const { claimed } = await manager.recover({ policy: 'cancel' });
+ * console.log(claimed.length); // 0
+ * ```
  */
 export class MemoryStore implements TaskStore {
   readonly #tasks = new Map<string, StoredTask>();

@@ -45,6 +45,8 @@ const LEASE_RECHECK_SLACK_MS = 50;
  *
  * @example
  * ```ts
+ * import { AgentClient, RedisStore, TaskManager } from 'taskguard';
+ *
  * const manager = new TaskManager({
  *   agent: new AgentClient(),
  *   store: new RedisStore({ url: 'redis://127.0.0.1:6379' }),
@@ -67,6 +69,10 @@ export class RedisStore implements TaskStore {
   /** Owners whose lease this store has set: a renewal that finds the lease gone means it had lapsed. */
   readonly #leases = new Set<string>();
 
+  /**
+   * Checks the options (exactly one of `url` and `client`; a `TypeError` names what is wrong); nothing
+   * connects until `open()`, which the manager calls.
+   */
   constructor(options: RedisStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('RedisStore options must be an object: { url } or { client }, and optionally { prefix }');
     const { url, client, prefix = 'taskguard:' } = options;

@@ -2,7 +2,9 @@ import type { TaskRef } from '../refs.js';
 
 /** One tracked task as a registry store keeps it. */
 export interface StoredTask {
+  /** The task's kind (`agent`, `cloud` or a custom backend's). */
   readonly kind: string;
+  /** The task's ID. */
   readonly id: string;
   /** The `workerId` of the manager that tracks it. */
   readonly owner: string;
@@ -17,7 +19,11 @@ export interface StoredTask {
 /** The fields of a stored task that change while it is tracked. */
 export type StoredTaskPatch = Partial<Pick<StoredTask, 'owner' | 'deadline' | 'status'>>;
 
-/** A fleet-wide message, for stores that connect several workers (`RedisStore`). */
+/**
+ * A fleet-wide message, for stores that connect several workers (`RedisStore`).
+ * @property type What to do: `cancelAll`, every worker cancels all of its tasks.
+ * @property from The `workerId` of the sender, which does not act on its own message.
+ */
 export type FleetMessage = { readonly type: 'cancelAll'; readonly from: string };
 
 /**
@@ -25,7 +31,22 @@ export type FleetMessage = { readonly type: 'cancelAll'; readonly from: string }
  * writes through the store (add on track, update on a status or deadline change, remove on settle), so
  * that another process can find the tasks of a worker that died (`listExpired`, `claim`).
  *
- * Writes of one task reach the store in order; a store must not reorder them.
+ * Writes of one task reach the store in order; a store must not reorder them. Built in:
+ * {@link MemoryStore}, {@link FileStore}, {@link RedisStore}; each manager needs a store of its own.
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, FileStore, MemoryStore, RedisStore, TaskManager, type TaskStore } from 'taskguard';
+ *
+ * const { REDIS_URL, NODE_ENV } = process.env;
+ * const store: TaskStore = REDIS_URL
+ *   ? new RedisStore({ url: REDIS_URL }) // a fleet of workers sharing one registry
+ *   : NODE_ENV === 'production'
+ *     ? new FileStore({ path: '/var/lib/app/tasks.jsonl' }) // one worker, durable across a crash
+ *     : new MemoryStore(); // tests and scripts
+ * const manager = new TaskManager({ agent: new AgentClient(), store });
+ * await manager.recover({ policy: 'cancel' }); // what a crashed predecessor left running
+ * ```
  */
 export interface TaskStore {
   /** Opens the store for `workerId` (locks, connections). Called once by the manager before any write. */

@@ -4,7 +4,20 @@
  * @module
  */
 
-/** An exponential backoff policy. */
+/**
+ * An exponential backoff policy: the `poll` option of {@link TaskManagerOptions} and the `retryBackoff`
+ * option of {@link ClientOptions} (both take a partial one, over their defaults).
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, TaskManager, type BackoffPolicy } from 'taskguard';
+ *
+ * // Polls 5 s apart at first, backing off to 2 min; each delay is 50–100% of its nominal value.
+ * const poll: BackoffPolicy = { initialMs: 5_000, maxMs: 120_000, factor: 2, jitter: 0.5 };
+ * const manager = new TaskManager({ agent: new AgentClient(), poll });
+ * console.log(manager.stats().tracked); // 0
+ * ```
+ */
 export interface BackoffPolicy {
   /** Delay before the first retry or poll, in milliseconds. */
   readonly initialMs: number;
