@@ -12,6 +12,7 @@ import type {
 import { iso, percent } from './http.js';
 import type { SimulatedAgentOutcome } from './options.js';
 import type { Random } from './random.js';
+import { OwnedIndex } from './owned-index.js';
 
 /** Status words of the list and get endpoints (the status endpoint renames the first two). */
 export type AgentPhase = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
@@ -133,8 +134,7 @@ export function agentStatus(run: AgentRunRecord, nowMs: number): AgentStatusResp
 /** Every run by ID, and each user's runs in creation order for the list endpoint. */
 export class AgentRuns {
   readonly #random: Random;
-  readonly #byId = new Map<string, AgentRunRecord>();
-  readonly #byUser = new Map<string, AgentRunRecord[]>();
+  readonly #index = new OwnedIndex<AgentRunRecord>();
 
   constructor(random: Random) {
     this.#random = random;
@@ -151,19 +151,16 @@ export class AgentRuns {
       title: null,
       cancelledAtMs: null,
     };
-    this.#byId.set(run.runId, run);
-    const mine = this.#byUser.get(run.userId);
-    if (mine) mine.push(run);
-    else this.#byUser.set(run.userId, [run]);
+    this.#index.add(run.runId, run);
     return run;
   }
 
   get(runId: string): AgentRunRecord | undefined {
-    return this.#byId.get(runId);
+    return this.#index.get(runId);
   }
 
   /** The user's runs, oldest first. */
   ownedBy(userId: string): readonly AgentRunRecord[] {
-    return this.#byUser.get(userId) ?? [];
+    return this.#index.ownedBy(userId);
   }
 }

@@ -8,6 +8,7 @@ import type { CloudStatusResponse, CloudTask } from '../clients/types.js';
 import { iso, percent } from './http.js';
 import type { SimulatedCloudOutcome } from './options.js';
 import type { Random } from './random.js';
+import { OwnedIndex } from './owned-index.js';
 
 /** Status words of the Cloud API. */
 export type CloudPhase = 'pending' | 'processing' | 'saving' | 'stopped' | SimulatedCloudOutcome;
@@ -122,8 +123,7 @@ export function cloudStatus(task: CloudTaskRecord, nowMs: number): CloudStatusRe
 /** Every task by ID, and each user's tasks in creation order for the list endpoint. */
 export class CloudTasks {
   readonly #random: Random;
-  readonly #byId = new Map<string, CloudTaskRecord>();
-  readonly #byUser = new Map<string, CloudTaskRecord[]>();
+  readonly #index = new OwnedIndex<CloudTaskRecord>();
 
   constructor(random: Random) {
     this.#random = random;
@@ -131,19 +131,16 @@ export class CloudTasks {
 
   create(fields: NewCloudTask): CloudTaskRecord {
     const task: CloudTaskRecord = { ...fields, id: this.#random.nanoid(), stoppedAtMs: null };
-    this.#byId.set(task.id, task);
-    const mine = this.#byUser.get(task.userId);
-    if (mine) mine.push(task);
-    else this.#byUser.set(task.userId, [task]);
+    this.#index.add(task.id, task);
     return task;
   }
 
   get(taskId: string): CloudTaskRecord | undefined {
-    return this.#byId.get(taskId);
+    return this.#index.get(taskId);
   }
 
   /** The user's tasks, oldest first. */
   ownedBy(userId: string): readonly CloudTaskRecord[] {
-    return this.#byUser.get(userId) ?? [];
+    return this.#index.ownedBy(userId);
   }
 }
