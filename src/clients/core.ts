@@ -96,6 +96,50 @@ export class RequestCore {
     });
   }
 
+  /**
+   * Opens a streaming answer (Server-Sent Events): one attempt, no retry (a stream's reader resumes on
+   * its own terms). The attempt timer covers the headers only; the body is the caller's to read or
+   * cancel, and the caller's `signal` closes it. A non-2xx answer is read (bounded) and mapped by the
+   * error factory like any other.
+   */
+  async openStream(request: CoreRequest, options: Pick<RequestOptions, 'signal' | 'timeoutMs'> = {}): Promise<Response> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
+    const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
+    const attempt = new AbortController();
+    const forward = (): void => attempt.abort(signal?.reason);
+    signal?.addEventListener('abort', forward, { once: true });
+    const timer = setTimeout(() => attempt.abort(), timeoutMs);
+    let response: Response;
+    try {
+      response = await this.#ky(request.path, {
+        method: request.method,
+        searchParams: definedParams(request.searchParams),
+        headers: { accept: 'text/event-stream' },
+        signal: attempt.signal,
+      });
+    } catch (error) {
+      signal?.removeEventListener('abort', forward);
+      if (signal?.aborted) throw signal.reason;
+      if (attempt.signal.aborted) throw new RequestTimeoutError({ ...info(), timeoutMs });
+      throw new ConnectionError(info(), { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.ok) {
+      // The forwarding listener stays until the body ends or is cancelled, so that an abort closes the socket.
+      const release = (): void => signal?.removeEventListener('abort', forward);
+      return new Response(response.body?.pipeThrough(new TransformStream({ flush: release }), { signal: attempt.signal }) ?? null, response);
+    }
+    try {
+      const bodyText = this.#redact(await readBody(response, this.#options.maxResponseBytes, info));
+      throw errorFromResponse({ ...info(), status: response.status, bodyText, contentType: response.headers.get('content-type'), retryAfterMs: parseRetryAfter(response.headers) });
+    } finally {
+      signal?.removeEventListener('abort', forward);
+    }
+  }
+
   async #attempt<T>(request: CoreRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
     const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
     // One controller per attempt, aborted by the timeout or by the caller's signal. A forwarding
