@@ -33,7 +33,7 @@ export type { BackoffPolicy } from './util/backoff.js';
 export { TaskManager } from './manager/task-manager.js';
 export type { TrackOptions, WaitOptions, StartedTask, RecoverOptions, RecoveryReport } from './manager/api-types.js';
 export { MANAGER_DEFAULTS } from './manager/options.js';
-export type { TaskManagerOptions, ShutdownOptions } from './manager/options.js';
+export type { TaskManagerOptions, ShutdownOptions, TaskguardLogger } from './manager/options.js';
 export type { TaskManagerEvents } from './manager/events.js';
 export type { Clock } from './manager/clock.js';
 export { normalizeAgentStatus, normalizeCloudStatus } from './manager/backends.js';

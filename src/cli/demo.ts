@@ -34,7 +34,8 @@ export async function demo(context: CliContext, options: DemoCommandOptions): Pr
   const summary = await runDemo({ out, tasks: options.tasks, seed: options.seed, shutdownAfterMs: options.shutdownAfter });
   if (context.json) {
     context.printJson({
-      tasks: summary.results.length,
+      tasks: summary.results.length + summary.notStarted,
+      notStarted: summary.notStarted,
       byOutcome: summary.byOutcome,
       requests: summary.requests,
       cancelRequests: summary.cancelRequests,

@@ -47,6 +47,11 @@ export class AgentClient {
     return this.#core.baseUrl;
   }
 
+  /** The cap on how long a server's `Retry-After` can make this client (or a manager polling through it) wait, in milliseconds. */
+  get maxRetryAfterMs(): number {
+    return this.#core.maxRetryAfterMs;
+  }
+
   /** Starts a run. `prompt` (or its alias `message`) is required. */
   async createTask(body: AgentCreateTaskBody, options?: RequestOptions): Promise<AgentCreateTaskResponse> {
     checkBody(body, 'body');

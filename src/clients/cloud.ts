@@ -45,6 +45,11 @@ export class CloudClient {
     return this.#core.baseUrl;
   }
 
+  /** The cap on how long a server's `Retry-After` can make this client (or a manager polling through it) wait, in milliseconds. */
+  get maxRetryAfterMs(): number {
+    return this.#core.maxRetryAfterMs;
+  }
+
   /** Starts a task; it begins `pending`. */
   async createTask(body: CloudCreateTaskBody, options?: RequestOptions): Promise<CloudTaskResponse> {
     checkBody(body, 'body');

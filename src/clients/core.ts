@@ -1,19 +1,11 @@
 import ky, { type KyInstance } from 'ky';
 import pRetry from 'p-retry';
-import {
-  ApiError,
-  BlackboxError,
-  ConnectionError,
-  InternalServerError,
-  InvalidResponseError,
-  RateLimitError,
-  RequestTimeoutError,
-  type RequestInfo,
-} from '../errors/classes.js';
+import { BlackboxError, ConnectionError, InvalidResponseError, RequestTimeoutError, type RequestInfo } from '../errors/classes.js';
 import { errorFromResponse, parseBody } from '../errors/factory.js';
-import { backoffDelay } from '../util/backoff.js';
+import { onAbort } from '../util/abort-hub.js';
 import { parseRetryAfter } from '../util/retry-after.js';
 import { sleep } from '../util/sleep.js';
+import { isRetryable, mayHaveBeenApplied, retryDelay } from './policy.js';
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
 
 /** Options every client method takes as its last argument. */
@@ -24,6 +16,14 @@ export interface RequestOptions {
   readonly timeoutMs?: number | undefined;
   /** Overrides the client's `retries` for this call. */
   readonly retries?: number | undefined;
+  /** Overrides the client's `maxRetryTimeMs` for this call: its budget, retries and waits included. */
+  readonly maxRetryTimeMs?: number | undefined;
+  /**
+   * Runs each attempt, e.g. inside a concurrency limiter's slot (`p-limit`). The waits between attempts
+   * (backoff, `Retry-After`) happen outside it, so a request waiting to retry holds no slot.
+   * @default each attempt runs at once
+   */
+  readonly runAttempt?: (<T>(attempt: () => Promise<T>) => Promise<T>) | undefined;
 }
 
 /** One API call, as the clients describe it to the core. */
@@ -70,83 +70,55 @@ export class RequestCore {
     return this.#options.baseUrl;
   }
 
-  /** Sends the request with retries; resolves with the parsed JSON body. */
-  async request<T>(request: CoreRequest, options: RequestOptions = {}): Promise<T> {
-    const { signal } = options;
-    const retries = options.retries ?? this.#options.retries;
-    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
-    signal?.throwIfAborted();
-    const retrying = pRetry(() => this.#attempt<T>(request, timeoutMs, signal), {
-      retries,
-      // The delay is ours (backoffDelay with the server's hint), awaited in shouldRetry, which p-retry
-      // calls only while retries remain; its own delay is switched off with minTimeout 0.
-      minTimeout: 0,
-      signal,
-      shouldRetry: async ({ error, attemptNumber }) => {
-        if (!isRetryable(error)) return false;
-        const hint = error instanceof ApiError ? error.retryAfterMs : undefined;
-        const cappedHint = hint === undefined ? undefined : Math.min(hint, this.#options.maxRetryAfterMs);
-        await sleep(backoffDelay(attemptNumber - 1, this.#options.retryBackoff, cappedHint), signal);
-        return true;
-      },
-    });
-    // p-retry turns a non-Error abort reason into a TypeError; callers are promised `signal.reason`.
-    return retrying.catch((error: unknown) => {
-      throw signal?.aborted ? signal.reason : error;
-    });
+  /** The cap on a `Retry-After` wait, in milliseconds (the client's `maxRetryAfterMs`). */
+  get maxRetryAfterMs(): number {
+    return this.#options.maxRetryAfterMs;
   }
 
   /**
-   * Opens a streaming answer (Server-Sent Events): one attempt, no retry (a stream's reader resumes on
-   * its own terms). The attempt timer covers the headers only; the body is the caller's to read or
-   * cancel, and the caller's `signal` closes it. A non-2xx answer is read (bounded) and mapped by the
-   * error factory like any other.
+   * Sends the request under the request policy (`policy.ts`): retried while the policy allows and the
+   * call's budget lasts; resolves with the parsed JSON body.
    */
-  async openStream(request: CoreRequest, options: Pick<RequestOptions, 'signal' | 'timeoutMs'> = {}): Promise<Response> {
+  async request<T>(request: CoreRequest, options: RequestOptions = {}): Promise<T> {
     const { signal } = options;
-    signal?.throwIfAborted();
+    const { retryBackoff, maxRetryAfterMs } = this.#options;
+    const retries = options.retries ?? this.#options.retries;
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
-    const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
-    const attempt = new AbortController();
-    const forward = (): void => attempt.abort(signal?.reason);
-    signal?.addEventListener('abort', forward, { once: true });
-    const timer = setTimeout(() => attempt.abort(), timeoutMs);
-    let response: Response;
-    try {
-      response = await this.#ky(request.path, {
-        method: request.method,
-        searchParams: definedParams(request.searchParams),
-        headers: { accept: 'text/event-stream' },
-        signal: attempt.signal,
-      });
-    } catch (error) {
-      signal?.removeEventListener('abort', forward);
+    const budgetEnd = Date.now() + (options.maxRetryTimeMs ?? this.#options.maxRetryTimeMs);
+    const run = options.runAttempt ?? runNow;
+    signal?.throwIfAborted();
+    const retrying = pRetry(
+      // The attempt's timer starts when it gets its slot; it never runs past the call's budget.
+      () => run(() => this.#attempt<T>(request, Math.max(1, Math.min(timeoutMs, budgetEnd - Date.now())), signal)),
+      {
+        retries,
+        // The delay is the policy's (backoff with the server's capped hint), awaited in shouldRetry,
+        // which p-retry calls only while retries remain; its own delay is switched off with minTimeout 0.
+        minTimeout: 0,
+        signal,
+        shouldRetry: async ({ error, attemptNumber }) => {
+          if (!isRetryable(request.method, error)) return false;
+          const delay = retryDelay(attemptNumber - 1, error, retryBackoff, maxRetryAfterMs);
+          if (Date.now() + delay >= budgetEnd) return false;
+          await sleep(delay, signal);
+          return true;
+        },
+      },
+    );
+    // p-retry turns a non-Error abort reason into a TypeError; callers are promised `signal.reason`.
+    return retrying.catch((error: unknown) => {
       if (signal?.aborted) throw signal.reason;
-      if (attempt.signal.aborted) throw new RequestTimeoutError({ ...info(), timeoutMs });
-      throw new ConnectionError(info(), { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
-    if (response.ok) {
-      // The forwarding listener stays until the body ends or is cancelled, so that an abort closes the socket.
-      const release = (): void => signal?.removeEventListener('abort', forward);
-      return new Response(response.body?.pipeThrough(new TransformStream({ flush: release }), { signal: attempt.signal }) ?? null, response);
-    }
-    try {
-      const bodyText = this.#redact(await readBody(response, this.#options.maxResponseBytes, info));
-      throw errorFromResponse({ ...info(), status: response.status, bodyText, contentType: response.headers.get('content-type'), retryAfterMs: parseRetryAfter(response.headers) });
-    } finally {
-      signal?.removeEventListener('abort', forward);
-    }
+      if (mayHaveBeenApplied(request.method, error)) markMayHaveBeenApplied(error as BlackboxError);
+      throw error;
+    });
   }
 
   async #attempt<T>(request: CoreRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
     const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
-    // One controller per attempt, aborted by the timeout or by the caller's signal. A forwarding
-    // listener costs less than AbortSignal.any, whose dependents Node 20 can collect too early.
+    // One controller per attempt, aborted by the timeout or by the caller's signal (through the abort
+    // hub: one listener on the caller's signal, however many requests share it).
     const attempt = new AbortController();
-    const forward = (): void => attempt.abort(signal?.reason);
-    signal?.addEventListener('abort', forward, { once: true });
+    const off = signal ? onAbort(signal, () => attempt.abort(signal.reason)) : runNothing;
     const timer = setTimeout(() => attempt.abort(), timeoutMs);
     try {
       const response = await this.#ky(request.path, {
@@ -171,7 +143,7 @@ export class RequestCore {
       throw new ConnectionError(info(), { cause: error });
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', forward);
+      off();
     }
   }
 
@@ -179,13 +151,67 @@ export class RequestCore {
   #redact(text: string): string {
     return text.includes(this.#options.apiKey) ? text.replaceAll(this.#options.apiKey, '[redacted]') : text;
   }
+
+  /**
+   * Opens a streaming answer (Server-Sent Events): one attempt, no retry (a stream's reader resumes on
+   * its own terms). The attempt timer covers the headers only; the body is the caller's to read or
+   * cancel, and the caller's `signal` closes it. A non-2xx answer is read (bounded) and mapped by the
+   * error factory like any other.
+   */
+  async openStream(request: CoreRequest, options: Pick<RequestOptions, 'signal' | 'timeoutMs'> = {}): Promise<Response> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
+    const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
+    const attempt = new AbortController();
+    const off = signal ? onAbort(signal, () => attempt.abort(signal.reason)) : runNothing;
+    const timer = setTimeout(() => attempt.abort(), timeoutMs);
+    let response: Response;
+    try {
+      response = await this.#ky(request.path, {
+        method: request.method,
+        searchParams: definedParams(request.searchParams),
+        headers: { accept: 'text/event-stream' },
+        signal: attempt.signal,
+      });
+    } catch (error) {
+      off();
+      if (signal?.aborted) throw signal.reason;
+      if (attempt.signal.aborted) throw new RequestTimeoutError({ ...info(), timeoutMs });
+      throw new ConnectionError(info(), { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.ok) {
+      if (!response.body) {
+        off();
+        return response;
+      }
+      // The abort forwarding lasts while the body is read, so that an abort closes the socket, and goes
+      // however the body finishes: read to its end, failed, or cancelled by the reader.
+      const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+      response.body.pipeTo(writable, { signal: attempt.signal }).then(off, off);
+      return new Response(readable, response);
+    }
+    try {
+      const bodyText = this.#redact(await readBody(response, this.#options.maxResponseBytes, info));
+      throw errorFromResponse({ ...info(), status: response.status, bodyText, contentType: response.headers.get('content-type'), retryAfterMs: parseRetryAfter(response.headers) });
+    } finally {
+      off();
+    }
+  }
 }
 
-/** Network errors, timeouts, 408, 429 and 5xx are worth another attempt; cancel and stop are idempotent in effect. */
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof ConnectionError || error instanceof RequestTimeoutError) return true;
-  if (error instanceof RateLimitError || error instanceof InternalServerError) return true;
-  return error instanceof ApiError && error.status === 408;
+function runNow<T>(attempt: () => Promise<T>): Promise<T> {
+  return attempt();
+}
+
+function runNothing(): void {}
+
+/** The message says it too: a log line must tell the reader that the task may exist. */
+function markMayHaveBeenApplied(error: BlackboxError): void {
+  error.mayHaveBeenApplied = true;
+  error.message += ' (the request may have been applied: the server may have acted on it before the answer was lost)';
 }
 
 async function readBody(response: Response, maxBytes: number, info: () => RequestInfo): Promise<string> {
@@ -195,13 +221,17 @@ async function readBody(response: Response, maxBytes: number, info: () => Reques
     await response.body.cancel();
     throw tooLarge(response.status, info(), maxBytes);
   }
-  // A declared length within the limit (the usual case) is read in one go; only a body of unknown
-  // length is counted chunk by chunk, so that a gigantic one is cut off instead of buffered.
-  if (declared !== null && /^\d+$/.test(declared)) return response.text();
+  // The limit is on decoded bytes: a 1 KiB gzip body can decode to gigabytes, so a declared length
+  // speaks for the body only when nothing is encoded. Such a body (the usual case) is read in one go;
+  // any other is counted chunk by chunk as fetch decodes it, and cut off at the limit.
+  const encoding = response.headers.get('content-encoding');
+  const identity = encoding === null || encoding.trim().toLowerCase() === 'identity';
+  if (identity && declared !== null && /^\d+$/.test(declared)) return response.text();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
+    // Leaving the loop cancels the body: fetch stops reading and decoding at once.
     if (size > maxBytes) throw tooLarge(response.status, info(), maxBytes);
     chunks.push(chunk);
   }

@@ -34,7 +34,9 @@ export interface ClientOptions {
    */
   readonly timeoutMs?: number | undefined;
   /**
-   * How many times a failed request is retried on a network error, a timeout, 408, 429 or 5xx.
+   * How many times a failed request is retried: GET and PATCH on a network error, a timeout, 408, 429
+   * or 5xx; POST (create, continue) only on a 429 or a connection that failed before the request was
+   * sent (see docs/reliability.md, "The request policy").
    * @default 2
    */
   readonly retries?: number | undefined;
@@ -48,6 +50,12 @@ export interface ClientOptions {
    * @default 60000
    */
   readonly maxRetryAfterMs?: number | undefined;
+  /**
+   * Budget of one call, in milliseconds: its attempts, backoffs and `Retry-After` waits together. No
+   * retry starts that would wait past it, and the last attempt's timeout is cut to what is left.
+   * @default 120000
+   */
+  readonly maxRetryTimeMs?: number | undefined;
   /**
    * Largest response body read, in bytes; a larger one fails with `InvalidResponseError`.
    * @default 16777216 (16 MiB)
@@ -87,6 +95,8 @@ export const CLIENT_DEFAULTS = {
   retryBackoff: { initialMs: 500, maxMs: 8_000, factor: 2, jitter: 1 },
   /** Cap on the wait a `Retry-After` hint can impose on one retry: 60 s. */
   maxRetryAfterMs: 60_000,
+  /** Budget of one call, retries and waits included: 2 min. */
+  maxRetryTimeMs: 120_000,
   /** Largest response body read: 16 MiB. */
   maxResponseBytes: 16 * 1024 * 1024,
 } as const satisfies Partial<ClientOptions>;
@@ -99,6 +109,7 @@ export interface ResolvedClientOptions {
   readonly retries: number;
   readonly retryBackoff: BackoffPolicy;
   readonly maxRetryAfterMs: number;
+  readonly maxRetryTimeMs: number;
   readonly maxResponseBytes: number;
   readonly fetch: typeof globalThis.fetch;
 }
@@ -128,6 +139,7 @@ export function resolveClientOptions(options: ClientOptions, api: ApiDescriptor)
     retries: count('retries', options.retries ?? CLIENT_DEFAULTS.retries),
     retryBackoff,
     maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs),
+    maxRetryTimeMs: positive('maxRetryTimeMs', options.maxRetryTimeMs ?? CLIENT_DEFAULTS.maxRetryTimeMs),
     maxResponseBytes: positive('maxResponseBytes', options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes, Number.MAX_SAFE_INTEGER),
     fetch: checkFetch(options.fetch),
   };

@@ -27,6 +27,8 @@ export interface DemoOutput {
 /** What the demo saw, for tests and for callers that print their own summary. */
 export interface DemoSummary {
   readonly results: readonly TaskResult[];
+  /** Creates that failed: never tracked, so not in `results`. */
+  readonly notStarted: number;
   readonly byOutcome: Readonly<Record<string, number>>;
   readonly requests: number;
   readonly cancelRequests: number;
@@ -76,7 +78,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     });
     const handles = await Promise.allSettled(starts);
     const failedStarts = handles.filter((h) => h.status === 'rejected').length;
-    if (failedStarts > 0) live.event(`${failedStarts} creates failed after retries`);
+    if (failedStarts > 0) live.event(`${failedStarts} creates failed`);
     live.event(`tracking ${manager.active().length} tasks`);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, (options.shutdownAfterMs ?? 6_000) - (Date.now() - started))));
     live.event(`shutting down: cancelling the ${manager.active().length} tasks still running`);
@@ -85,6 +87,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const byOutcome = Object.fromEntries(OUTCOMES.map((o) => [o, results.filter((r) => r.outcome === o).length]));
     const summary: DemoSummary = {
       results,
+      notStarted: failedStarts,
       byOutcome,
       requests: sim.ledger.requests,
       cancelRequests: sum(sim.ledger.cancels),

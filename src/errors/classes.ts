@@ -27,6 +27,12 @@ export interface RequestInfo {
 export class BlackboxError extends Error {
   /** Always `'BlackboxError'`: the class name, as stack traces and logs show it. */
   override name = 'BlackboxError';
+  /**
+   * True on the error of a create or continue (POST) that failed after its request may have reached
+   * the server (a reset after sending, a timeout, a 5xx, a proxy's HTML page): the task may exist.
+   * Such a request is never retried blindly; `TaskManager.start()` looks the task up instead.
+   */
+  mayHaveBeenApplied = false;
 }
 
 /** Options of an {@link ApiError}. */
@@ -387,4 +393,12 @@ export class StoreError extends BlackboxError {
 export class ManagerClosedError extends BlackboxError {
   /** Always `'ManagerClosedError'`: the class name, as stack traces and logs show it. */
   override name = 'ManagerClosedError';
+  /** The task concerned, when there is one: e.g. one whose create answered after `close()` and that nobody tracks. */
+  readonly ref: TaskRef | undefined;
+
+  /** `options.ref` names the task concerned, if any; `options.cause` the underlying error. */
+  constructor(message: string, options: { readonly ref?: TaskRef; readonly cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.ref = options.ref;
+  }
 }

@@ -1,9 +1,8 @@
 import type { AgentClient } from '../clients/agent.js';
 import type { CloudClient } from '../clients/cloud.js';
 import type { AgentStatusResponse, CloudStatusResponse } from '../clients/types.js';
-import { BadRequestError } from '../errors/classes.js';
 import { isRecord } from '../errors/factory.js';
-import { TERMINAL_STATES, type BackendCallOptions, type NormalizedStatus, type TaskBackend, type TaskState } from './types.js';
+import type { NormalizedStatus, TaskBackend, TaskState } from './types.js';
 
 const AGENT_STATES: Readonly<Record<string, TaskState>> = {
   pending: 'pending',
@@ -80,33 +79,20 @@ function withDetails(status: { state: TaskState; raw: string }, body: Readonly<R
   return body['progress'] === undefined ? { ...status, error } : { ...status, error, progress: body['progress'] };
 }
 
-/**
- * A refused cancel (400) of a task that has already ended is not a failure: read the status and hand
- * back the final one. A refused cancel of a live task (a cloud task still `pending`) stays an error.
- */
-async function finalStatusOr400(error: unknown, getStatus: () => Promise<NormalizedStatus>): Promise<NormalizedStatus> {
-  if (!(error instanceof BadRequestError)) throw error;
-  const status = await getStatus();
-  if (TERMINAL_STATES.has(status.state)) return status;
-  throw error;
-}
-
 /** The built-in backend of agent runs. Polls go out without client retries: the manager backs off itself. */
 export function agentBackend(client: AgentClient): TaskBackend {
-  const getStatus = async (id: string, { signal }: BackendCallOptions) =>
-    normalizeAgentStatus(await client.getStatus(id, { signal, retries: 0 }));
   return {
-    getStatus,
-    async cancel(id, { signal }) {
-      try {
-        const answer = await client.cancel(id, { signal });
-        return normalizeAgentStatus({ status: answer.status });
-      } catch (error) {
-        return finalStatusOr400(error, () => getStatus(id, { signal }));
-      }
+    limitsAttempts: true,
+    maxRetryAfterMs: client.maxRetryAfterMs,
+    async getStatus(id, { signal, runAttempt }) {
+      return normalizeAgentStatus(await client.getStatus(id, { signal, runAttempt, retries: 0 }));
     },
-    async create(body, { signal }) {
-      const created = await client.createTask(body as Parameters<AgentClient['createTask']>[0], { signal });
+    async cancel(id, { signal, runAttempt }) {
+      const answer = await client.cancel(id, { signal, runAttempt });
+      return normalizeAgentStatus({ status: answer.status });
+    },
+    async create(body, { signal, runAttempt }) {
+      const created = await client.createTask(body as Parameters<AgentClient['createTask']>[0], { signal, runAttempt });
       return { id: created.runId, created };
     },
   };
@@ -114,21 +100,19 @@ export function agentBackend(client: AgentClient): TaskBackend {
 
 /** The built-in backend of cloud tasks. */
 export function cloudBackend(client: CloudClient): TaskBackend {
-  const getStatus = async (id: string, { signal }: BackendCallOptions) =>
-    normalizeCloudStatus(await client.getStatus(id, { signal, retries: 0 }));
   return {
-    getStatus,
-    async cancel(id, { signal }) {
-      try {
-        const answer = await client.stop(id, { signal });
-        const task: Record<string, unknown> = isRecord(answer.task) ? answer.task : {};
-        return normalizeCloudStatus({ status: task['status'] });
-      } catch (error) {
-        return finalStatusOr400(error, () => getStatus(id, { signal }));
-      }
+    limitsAttempts: true,
+    maxRetryAfterMs: client.maxRetryAfterMs,
+    async getStatus(id, { signal, runAttempt }) {
+      return normalizeCloudStatus(await client.getStatus(id, { signal, runAttempt, retries: 0 }));
     },
-    async create(body, { signal }) {
-      const created = await client.createTask(body as Parameters<CloudClient['createTask']>[0], { signal });
+    async cancel(id, { signal, runAttempt }) {
+      const answer = await client.stop(id, { signal, runAttempt });
+      const task: Record<string, unknown> = isRecord(answer.task) ? answer.task : {};
+      return normalizeCloudStatus({ status: task['status'] });
+    },
+    async create(body, { signal, runAttempt }) {
+      const created = await client.createTask(body as Parameters<CloudClient['createTask']>[0], { signal, runAttempt });
       return { id: created.task.id, created };
     },
   };

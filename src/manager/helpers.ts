@@ -5,6 +5,7 @@ import type { TrackOptions } from './api-types.js';
 import { agentBackend, cloudBackend } from './backends.js';
 import type { ResolvedManagerOptions, TaskManagerOptions } from './options.js';
 import type { TaskBackend } from './types.js';
+import { onAbort } from '../util/abort-hub.js';
 
 /**
  * Small pieces of `TaskManager` that need none of its state.
@@ -42,9 +43,8 @@ export function deadlineOf(options: TrackOptions, resolved: ResolvedManagerOptio
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    const off = onAbort(signal, () => reject(signal.reason));
+    promise.then(resolve, reject).finally(off);
   });
 }
 

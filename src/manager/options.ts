@@ -114,6 +114,37 @@ export interface TaskManagerOptions {
    * @default 15000
    */
   readonly leaseMs?: number;
+  /**
+   * Cap on how long one 429's `Retry-After` pauses the manager's polls, in milliseconds; the pause is
+   * the smaller of this and the client's own `maxRetryAfterMs`. Cancels are never paused.
+   * @default 60000
+   */
+  readonly maxRetryAfterMs?: number;
+  /**
+   * Where an `error` event goes when nobody listens for it (a failed store write, a lost lease, a poll
+   * that failed): any object with a `warn(...)` method, such as pino or `console`. Without one, such
+   * errors become `process.emitWarning` warnings named `TaskguardWarning`, the same message at most
+   * once a minute. Nothing is dropped silently.
+   * @default undefined (process warnings)
+   */
+  readonly logger?: TaskguardLogger;
+}
+
+/**
+ * What the `logger` option takes: pino, bunyan, winston and `console` all fit.
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, TaskManager, type TaskguardLogger } from 'taskguard';
+ *
+ * const logger: TaskguardLogger = { warn: (...args) => console.warn('[taskguard]', ...args) };
+ * const manager = new TaskManager({ agent: new AgentClient(), logger });
+ * console.log(manager.active()); // []
+ * ```
+ */
+export interface TaskguardLogger {
+  /** Called as `warn({ err, ref? }, message)`, pino's convention: the error, the task's ref when there is one, and a one-line message. */
+  warn(...args: unknown[]): unknown;
 }
 
 /**
@@ -143,6 +174,8 @@ export const MANAGER_DEFAULTS = {
   signals: ['SIGINT', 'SIGTERM'],
   /** How long a worker's lease in the store lasts without renewal: 15 s. */
   leaseMs: 15_000,
+  /** Longest poll pause one 429's `Retry-After` can cause: 60 s. */
+  maxRetryAfterMs: 60_000,
 } as const;
 
 /** Options after defaults and checks. */
@@ -157,6 +190,8 @@ export interface ResolvedManagerOptions {
   readonly store: TaskStore;
   readonly workerId: string;
   readonly leaseMs: number;
+  readonly maxRetryAfterMs: number;
+  readonly logger: TaskguardLogger | undefined;
 }
 
 /** Applies defaults and checks each option, naming the one that is wrong. */
@@ -186,6 +221,8 @@ export function resolveManagerOptions(options: TaskManagerOptions, builtIn: (opt
     store: checkStore(options.store),
     workerId: checkWorkerId(options.workerId),
     leaseMs: checkLease(options.leaseMs),
+    maxRetryAfterMs: checkMaxRetryAfter(options.maxRetryAfterMs),
+    logger: checkLogger(options.logger),
   };
 }
 
@@ -209,6 +246,17 @@ function checkLease(leaseMs: number | undefined): number {
   const value = leaseMs ?? MANAGER_DEFAULTS.leaseMs;
   if (!Number.isFinite(value) || value < 300 || value > 2_147_483_647) throw new RangeError(`leaseMs must be a number from 300 to 2147483647, got ${value}`);
   return value;
+}
+
+function checkMaxRetryAfter(value: number | undefined): number {
+  const ms = value ?? MANAGER_DEFAULTS.maxRetryAfterMs;
+  if (typeof ms !== 'number' || !(ms >= 0) || ms > 2_147_483_647) throw new RangeError(`maxRetryAfterMs must be a number from 0 to 2147483647, got ${ms}`);
+  return ms;
+}
+
+function checkLogger(logger: TaskguardLogger | undefined): TaskguardLogger | undefined {
+  if (logger !== undefined && typeof logger?.warn !== 'function') throw new TypeError('logger must have a warn(...) method (pino, console, …)');
+  return logger;
 }
 
 function resolveShutdown(value: TaskManagerOptions['shutdown']): Required<ShutdownOptions> | false {

@@ -67,6 +67,13 @@ export class TaskRecord {
   cancelValue: CancelValue | undefined;
   cancelWaiters: CancelWaiter[] | undefined;
   cancelFailures = 0;
+  /**
+   * The last cancel failed (`failed`) or was refused with a 400 (`refused`): the next request is a
+   * status read, and the cancel is sent again only if the task is still live.
+   */
+  confirmFirst: false | 'failed' | 'refused' = false;
+  /** The API refused the cancel of a task that has not started (a cloud task still `pending`): it waits for the start. */
+  holdUntilRunning = false;
   settled = false;
   cleanups: (() => void)[] | undefined;
   #abort: AbortController | undefined;

@@ -3,7 +3,7 @@ import { MinHeap } from './heap.js';
 
 /** What the scheduler calls back into. */
 export interface SchedulerHooks<T> {
-  /** An entry's time came and it may run (a poll or a cancel retry). */
+  /** An entry's time came and it may run (a poll, or a step of a cancel). */
   onDue(value: T): void;
   /** A deadline passed. */
   onDeadline(value: T): void;
@@ -30,6 +30,8 @@ export class Scheduler<T> {
   readonly #clock: Clock;
   readonly #hooks: SchedulerHooks<T>;
   readonly #due = new MinHeap<T>();
+  /** Steps of cancels: neither a 429's pause nor a full limiter holds them back (they queue in it). */
+  readonly #urgent = new MinHeap<T>();
   readonly #deadlines = new MinHeap<T>();
   #timer: unknown;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -48,13 +50,17 @@ export class Scheduler<T> {
 
   /** Entries waiting in the heaps, live or superseded. */
   get size(): number {
-    return this.#due.size + this.#deadlines.size;
+    return this.#due.size + this.#urgent.size + this.#deadlines.size;
   }
 
-  /** Runs `value` through `onDue` at `at` (ms since the epoch) or as soon after as a slot is free. */
-  schedule(value: T, at: number): void {
-    this.#due.push(at, value);
-    this.#compact(this.#due, 'due');
+  /**
+   * Runs `value` through `onDue` at `at` (ms since the epoch) or as soon after as a slot is free. An
+   * `urgent` entry (a step of a cancel) runs at `at` whatever the pause and the load.
+   */
+  schedule(value: T, at: number, urgent = false): void {
+    const heap = urgent ? this.#urgent : this.#due;
+    heap.push(at, value);
+    this.#compact(heap, 'due');
     this.#rearm();
   }
 
@@ -65,7 +71,7 @@ export class Scheduler<T> {
     this.#rearm();
   }
 
-  /** Holds every due entry back until `at` (a server's `Retry-After` applies to the whole manager). */
+  /** Holds every due entry but the urgent ones back until `at` (a server's `Retry-After` applies to the whole manager). */
   pauseUntil(at: number): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, at);
     this.#rearm();
@@ -80,6 +86,10 @@ export class Scheduler<T> {
       for (let top = this.#deadlines.peek(); top && top.at <= now; top = this.#deadlines.peek()) {
         this.#deadlines.pop();
         if (this.#hooks.isLive(top.value, 'deadline')) this.#hooks.onDeadline(top.value);
+      }
+      for (let top = this.#urgent.peek(); top && top.at <= now; top = this.#urgent.peek()) {
+        this.#urgent.pop();
+        if (this.#hooks.isLive(top.value, 'due')) this.#hooks.onDue(top.value);
       }
       if (this.#pausedUntil <= now) {
         for (let top = this.#due.peek(); top && top.at <= now && this.#hooks.canDispatch(); top = this.#due.peek()) {
@@ -96,6 +106,7 @@ export class Scheduler<T> {
   /** Drops every entry and disarms the timer. */
   clear(): void {
     this.#due.clear();
+    this.#urgent.clear();
     this.#deadlines.clear();
     this.#disarm();
   }
@@ -103,10 +114,12 @@ export class Scheduler<T> {
   #rearm(): void {
     if (this.#pumping) return;
     this.#dropStale(this.#due, 'due');
+    this.#dropStale(this.#urgent, 'due');
     this.#dropStale(this.#deadlines, 'deadline');
     const dueAt = this.#due.peek()?.at;
     const next = Math.min(
       this.#deadlines.peek()?.at ?? Number.POSITIVE_INFINITY,
+      this.#urgent.peek()?.at ?? Number.POSITIVE_INFINITY,
       dueAt !== undefined && this.#hooks.canDispatch() ? Math.max(dueAt, this.#pausedUntil) : Number.POSITIVE_INFINITY,
     );
     if (next === this.#timerAt) return;

@@ -7,6 +7,8 @@ import type { BulkCancelResult, ShutdownReport, TaskResult } from './types.js';
 export interface ShutdownPlan {
   readonly clock: Clock;
   readonly graceMs: number;
+  /** Resolves when the grace must end at once (a second signal with `exit: false`). */
+  readonly cutShort: Promise<void>;
   /** Creates in flight: their tasks must be tracked (and so cancelled) before the snapshot. */
   readonly creating: readonly Promise<unknown>[];
   readonly records: () => TaskRecord[];
@@ -23,9 +25,12 @@ export async function runShutdown(plan: ShutdownPlan): Promise<ShutdownReport> {
   const { clock } = plan;
   const started = clock.now();
   let graceTimer: unknown;
-  const graceOver = new Promise<void>((resolve) => {
-    graceTimer = clock.setTimeout(resolve, plan.graceMs);
-  });
+  const graceOver = Promise.race([
+    new Promise<void>((resolve) => {
+      graceTimer = clock.setTimeout(resolve, plan.graceMs);
+    }),
+    plan.cutShort,
+  ]);
   try {
     await Promise.race([Promise.allSettled(plan.creating), graceOver]);
     const records = plan.records();

@@ -6,11 +6,15 @@ export interface SignalParticipant {
   readonly graceMs: number;
   readonly exit: boolean;
   shutdown(): Promise<unknown>;
+  /** Ends the shutdown's grace at once: the second signal of a process that must not exit. */
+  cutShort(): void;
 }
 
 const participants = new Set<SignalParticipant>();
 const listeners = new Map<NodeJS.Signals, () => void>();
 let firstSignalCode: number | undefined;
+/** The managers the first signal shut down, while they do. */
+let shuttingDown: readonly SignalParticipant[] = [];
 
 /** Shutdown itself stops waiting at `graceMs`; the margin lets it write its report before the forced exit. */
 const FORCE_MARGIN_MS = 250;
@@ -55,11 +59,15 @@ function syncListeners(): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   if (firstSignalCode !== undefined) {
-    process.exit(firstSignalCode);
+    // `exit: false` means it, even now: the second signal ends the shutdowns at once instead.
+    if (shuttingDown.some((p) => p.exit)) process.exit(firstSignalCode);
+    for (const participant of shuttingDown) participant.cutShort();
+    return;
   }
   const code = exitCodeFor(signal);
   firstSignalCode = code;
   const involved = [...participants].filter((p) => p.signals.includes(signal));
+  shuttingDown = involved;
   const exit = involved.some((p) => p.exit);
   // The grace timer is armed before any shutdown work starts, so a shutdown that hangs cannot hold the exit.
   const graceMs = Math.max(0, ...involved.map((p) => p.graceMs));
@@ -67,6 +75,7 @@ function onSignal(signal: NodeJS.Signals): void {
   void Promise.allSettled(involved.map((p) => p.shutdown())).then(() => {
     if (exit) process.exit(code);
     firstSignalCode = undefined;
+    shuttingDown = [];
     syncListeners();
   });
 }

@@ -15,6 +15,7 @@ import { claimOrphans } from './recovery.js';
 import { Registry } from './registry.js';
 import { registerForSignals } from './signals.js';
 import { Tracker } from './tracker.js';
+import { WarningSink } from './warnings.js';
 import type { BulkCancelResult, CancelValue, ShutdownReport, TaskBackend, TaskHandle, TaskResult } from './types.js';
 
 /**
@@ -42,6 +43,9 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
   #unsubscribe: Promise<(() => Promise<void>) | undefined> | undefined;
   readonly #registry: Registry;
   #closing: Promise<void> | undefined;
+  /** Ends a shutdown's grace at once (a second signal with `exit: false`). */
+  #endGrace: (() => void) | undefined;
+  readonly #warnings: WarningSink;
 
   /**
    * Creates a manager; nothing is sent to the APIs. Throws a `TypeError` or `RangeError` naming an
@@ -51,21 +55,25 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
   constructor(options: TaskManagerOptions = {}) {
     super();
     this.#options = resolveManagerOptions(options, builtInBackends);
+    this.#warnings = new WarningSink(this.#options.logger);
     const { store, workerId, leaseMs, clock } = this.#options;
     this.#registry = new Registry(store, workerId, leaseMs, clock, (error, ref) => this.#emit('error', ref ? { error, ref } : { error }));
     this.#tracker = new Tracker(this.#options, (event, ...args) => this.#emit(event, ...args), this.#registry);
     if (store.subscribe) {
       const subscribe = store.subscribe.bind(store);
-      this.#unsubscribe = this.#registry.ready
-        .then(() => subscribe((message) => this.#onFleetMessage(message)))
-        .catch((error: unknown) => {
-          this.#emit('error', { error });
-          return undefined;
-        });
+      // A store that fails to open is reported once, by the registry; only a failed subscribe is ours to report.
+      this.#unsubscribe = this.#registry.ready.then(
+        () =>
+          subscribe((message) => this.#onFleetMessage(message)).catch((error: unknown) => {
+            this.#emit('error', { error });
+            return undefined;
+          }),
+        () => undefined,
+      );
     }
     const { shutdown } = this.#options;
     if (shutdown) {
-      this.#unregisterSignals = registerForSignals({ ...shutdown, shutdown: () => this.shutdown() });
+      this.#unregisterSignals = registerForSignals({ ...shutdown, shutdown: () => this.shutdown(), cutShort: () => this.#cutShort() });
     }
   }
 
@@ -98,8 +106,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     // The caller's signal does not abort the create: the server may already have made the task, and
     // an aborted create would leave it running with nobody watching. It is tracked below, where the
     // signal (if it aborted meanwhile) cancels it at once.
-    const signal = this.#lifetime.signal;
-    const creating = this.#tracker.limited(() => create(body, { signal }));
+    const creating = this.#tracker.limited(backend, (callOptions) => create(body, callOptions), this.#lifetime.signal);
     this.#creating.add(creating);
     let id: string;
     let created: unknown;
@@ -107,6 +114,11 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
       ({ id, created } = await creating);
     } finally {
       this.#creating.delete(creating);
+    }
+    // close() came while the answer was on its way: nothing may be tracked after close, and a task the
+    // caller never hears of would run unwatched. The error names it, so the caller can act on it.
+    if (this.#closing) {
+      throw new ManagerClosedError(`the manager was closed while a ${kind} task was being created: ${kind}:${id} exists but is not tracked (cancel it, or track it with another manager)`, { ref: { kind, id } });
     }
     // A task created while shutdown began is tracked all the same and cancelled at once: never orphaned.
     const record = this.#track({ kind, id }, options);
@@ -205,9 +217,11 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     const graceMs = options.graceMs ?? (this.#options.shutdown ? this.#options.shutdown.graceMs : 10_000);
     if (!Number.isFinite(graceMs) || graceMs < 0) return Promise.reject(new RangeError(`graceMs must be a finite number ≥ 0, got ${graceMs}`));
     this.#state = 'shuttingDown';
+    const cutShort = new Promise<void>((resolve) => (this.#endGrace = resolve));
     this.#shutdown = runShutdown({
       clock: this.#options.clock,
       graceMs,
+      cutShort,
       creating: [...this.#creating],
       records: () => this.#tracker.records(),
       cancel: (refs) => this.#bulkCancel(refs, this.#options.concurrency, 'shutdown'),
@@ -243,6 +257,11 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     const unsubscribe = await this.#unsubscribe;
     await unsubscribe?.().catch((error: unknown) => this.#emit('error', { error }));
     await this.#registry.close();
+  }
+
+  /** A second signal with `exit: false`: the shutdown ends now, its unconfirmed tasks abandoned. */
+  #cutShort(): void {
+    this.#endGrace?.();
   }
 
   #onFleetMessage(message: { readonly type: string; readonly from: string }): void {
@@ -299,6 +318,10 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
    * uncaught exception, the way Node's EventEmitter treats an unhandled error: never swallowed.
    */
   #emit<E extends keyof TaskManagerEvents>(event: E, ...args: TaskManagerEvents[E]): void {
+    if (event === 'error' && this.listenerCount('error') === 0) {
+      const [{ error, ref }] = args as TaskManagerEvents['error'];
+      return this.#warnings.report(error, ref);
+    }
     try {
       (this.emit as (event: E, ...args: TaskManagerEvents[E]) => boolean)(event, ...args);
     } catch (error) {

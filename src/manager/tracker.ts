@@ -1,5 +1,7 @@
-import { ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError } from '../errors/classes.js';
+import { AuthenticationError, BadRequestError, NotFoundError, PermissionDeniedError, ValidationError } from '../errors/classes.js';
+import { cappedRetryAfter } from '../clients/policy.js';
 import { refKey, type TaskRef } from '../refs.js';
+import { onAbort as onAbortOf } from '../util/abort-hub.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { TaskManagerEvents } from './events.js';
 import { Limiter } from './limiter.js';
@@ -9,6 +11,7 @@ import { TaskRecord } from './record.js';
 import { Scheduler } from './scheduler.js';
 import {
   TERMINAL_STATES,
+  type BackendCallOptions,
   type CancelReason,
   type CancelValue,
   type NormalizedStatus,
@@ -40,6 +43,8 @@ export class Tracker {
   readonly #scheduler: Scheduler<Entry>;
   readonly #limiter: Limiter;
   readonly #registry: Registry;
+  /** One attempt in one slot of the limiter, queued like a cancel. */
+  readonly #runAttempt = <T>(attempt: () => Promise<T>): Promise<T> => this.#limiter.run(attempt);
 
   constructor(options: ResolvedManagerOptions, emit: Emit, registry: Registry) {
     this.#options = options;
@@ -88,21 +93,26 @@ export class Tracker {
     return record;
   }
 
-  /** Runs any other API request of the manager (a create) under the same cap, queued like a cancel. */
-  limited<T>(request: () => Promise<T>): Promise<T> {
-    return this.#limiter.run(request);
+  /**
+   * Runs a backend call of the manager (a create, an untracked cancel) under the same cap, queued like
+   * a cancel: attempt by attempt for a backend that limits attempts, else the whole call.
+   */
+  limited<T>(backend: TaskBackend, call: (options: BackendCallOptions) => Promise<T>, signal: AbortSignal): Promise<T> {
+    if (backend.limitsAttempts) return call({ signal, runAttempt: this.#runAttempt });
+    return this.#limiter.run(() => call({ signal }));
   }
 
   /** Cancels a tracked task; resolves when the API accepted the cancel (or the task had ended). */
   requestCancel(record: TaskRecord, reason: CancelReason): Promise<CancelValue> {
     if (record.cancelValue) return Promise.resolve(record.cancelValue);
+    const first = record.cancelReason === undefined;
     record.cancelReason ??= reason;
     const answer = record.waitForCancel();
-    // A poll in flight is normally not aborted: the server would go on counting it against its
-    // concurrency while the cancel arrives, and the cancel follows as soon as the poll's answer is in
-    // (#next). Shutdown cannot wait: a hung poll would hold the cancel past the grace period.
-    if (record.op === 'idle') this.#cancel(record);
-    else if (record.op === 'poll' && reason === 'shutdown') record.abortRequest();
+    // The task's own poll in flight must not hold back a deadline, signal or shutdown cancel: a hung
+    // poll would hold it for a whole request timeout. Only a user's cancel, which promises no time,
+    // waits for the poll's answer (#next sends it then).
+    if (record.op === 'idle') this.#next(record);
+    else if (first && record.op === 'poll' && reason !== 'user') record.abortRequest();
     return answer;
   }
 
@@ -113,9 +123,19 @@ export class Tracker {
     throw result.error ?? new Error(`tracking of ${record.key} ended as ${result.outcome}`);
   }
 
-  /** Cancels a task the manager does not track, through the same limiter. */
+  /**
+   * Cancels a task the manager does not track, through the same limiter. A refusal (400) is settled by
+   * a status read: a task that has ended counts as already done; one that has not stays refused.
+   */
   async cancelUntracked(ref: TaskRef, backend: TaskBackend, signal: AbortSignal): Promise<CancelValue> {
-    const status = await this.#limiter.run(() => backend.cancel(ref.id, { signal }));
+    let status: NormalizedStatus;
+    try {
+      status = await this.limited(backend, (options) => backend.cancel(ref.id, options), signal);
+    } catch (error) {
+      if (!(error instanceof BadRequestError)) throw error;
+      status = await this.#limiter.run(() => backend.getStatus(ref.id, { signal }));
+      if (!TERMINAL_STATES.has(status.state)) throw error;
+    }
     const value = cancelValueOf(status);
     if (value.result === 'cancelled') this.#emit('cancelled', { ref, reason: 'user', status });
     return value;
@@ -136,8 +156,7 @@ export class Tracker {
   #tie(record: TaskRecord, signal: AbortSignal): void {
     const onAbort = (): void => void this.requestCancel(record, 'signal').catch(() => {});
     if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    (record.cleanups ??= []).push(() => signal.removeEventListener('abort', onAbort));
+    (record.cleanups ??= []).push(onAbortOf(signal, onAbort));
   }
 
   #setDeadline(record: TaskRecord, deadline: number, stored: boolean): void {
@@ -146,12 +165,14 @@ export class Tracker {
     this.#scheduler.deadline({ record, token: ++record.deadlineToken }, deadline);
   }
 
+  /** Steps of a cancel (its status reads and retries) are urgent: a 429's poll pause does not hold them. */
   #schedule(record: TaskRecord, at: number): void {
-    this.#scheduler.schedule({ record, token: ++record.dueToken }, at);
+    const urgent = cancelWanted(record) && !record.holdUntilRunning;
+    this.#scheduler.schedule({ record, token: ++record.dueToken }, at, urgent);
   }
 
   #dispatch(record: TaskRecord): void {
-    if (record.cancelReason !== undefined && record.cancelValue === undefined) this.#cancel(record);
+    if (cancelWanted(record) && !record.confirmFirst && !record.holdUntilRunning) this.#cancel(record);
     else this.#poll(record);
   }
 
@@ -160,6 +181,7 @@ export class Tracker {
     this.requestCancel(record, 'deadline').catch(() => {});
   }
 
+  /** A status read: one attempt (the manager backs off itself), in a slot for its whole length. */
   #poll(record: TaskRecord): void {
     const signal = this.#startOp(record, 'poll');
     const seq = record.opSeq;
@@ -179,28 +201,32 @@ export class Tracker {
     const signal = this.#startOp(record, 'cancel');
     const seq = record.opSeq;
     const reason = record.cancelReason ?? 'user';
-    this.#limiter
-      .run(() => record.backend.cancel(record.ref.id, { signal }))
-      .then(
-        (status) => {
-          if (!this.#endOp(record, seq)) return;
-          const value = cancelValueOf(status);
-          record.cancelValue = value;
-          if (value.result === 'cancelled') this.#emit('cancelled', { ref: record.ref, reason, status });
-          record.answerCancelWaiters({ value });
-          record.attempt = 0;
-          this.#onStatus(record, status);
-        },
-        (error: unknown) => {
-          if (!this.#endOp(record, seq)) return;
-          record.answerCancelWaiters({ error });
-          if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
-          if (isFatal(error)) return this.#settle(record, 'error', error as Error);
+    const { backend } = record;
+    this.limited(backend, (options) => backend.cancel(record.ref.id, options), signal).then(
+      (status) => {
+        if (!this.#endOp(record, seq)) return;
+        const value = cancelValueOf(status);
+        record.cancelValue = value;
+        if (value.result === 'cancelled') this.#emit('cancelled', { ref: record.ref, reason, status });
+        record.answerCancelWaiters({ value });
+        record.attempt = 0;
+        this.#onStatus(record, status);
+      },
+      (error: unknown) => {
+        if (!this.#endOp(record, seq)) return;
+        if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
+        if (isFatal(error)) return this.#settle(record, 'error', error as Error);
+        // Never cancel again blind: the task may have ended (a 400 says so as often as not), or the
+        // cancel may have been applied and its answer lost. The status read settles it or re-arms it.
+        record.confirmFirst = error instanceof BadRequestError ? 'refused' : 'failed';
+        if (record.confirmFirst === 'failed') {
           record.cancelFailures++;
+          record.answerCancelWaiters({ error });
           this.#emit('cancelFailed', { ref: record.ref, reason, error, attempts: record.cancelFailures });
-          this.#schedule(record, this.#options.clock.now() + backoffDelay(record.cancelFailures - 1, this.#options.poll, undefined, this.#options.random));
-        },
-      );
+        }
+        this.#schedule(record, this.#options.clock.now());
+      },
+    );
   }
 
   #startOp(record: TaskRecord, op: 'poll' | 'cancel'): AbortSignal {
@@ -225,6 +251,16 @@ export class Tracker {
       this.#emit('status', { ref: record.ref, status, previous });
     }
     if (TERMINAL_STATES.has(status.state)) return this.#settle(record, outcomeOf(record, status));
+    const confirming = record.confirmFirst;
+    record.confirmFirst = false;
+    // A cancel refused because the task has not started (a cloud task still `pending`) stays armed and
+    // goes out as soon as a read shows it started.
+    record.holdUntilRunning = status.state === 'pending' && (confirming === 'refused' || record.holdUntilRunning);
+    if (confirming && !record.holdUntilRunning) {
+      if (confirming === 'refused') record.cancelFailures++;
+      const delay = backoffDelay(record.cancelFailures - 1, this.#options.poll, undefined, this.#options.random);
+      return this.#schedule(record, this.#options.clock.now() + delay);
+    }
     this.#next(record);
   }
 
@@ -233,14 +269,23 @@ export class Tracker {
     if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
     if (isFatal(error)) return this.#settle(record, 'error', error as Error);
     this.#emit('error', { error, ref: record.ref });
-    const hint = error instanceof ApiError ? error.retryAfterMs : undefined;
+    // One 429 pauses every poll of the manager, for at most the smaller of the two caps: a
+    // `Retry-After: 86400` must not stop polling for a day.
+    const cap = Math.min(this.#options.maxRetryAfterMs, record.backend.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
+    const hint = cappedRetryAfter(error, cap);
     if (hint !== undefined) this.#scheduler.pauseUntil(this.#options.clock.now() + hint);
     this.#schedule(record, this.#options.clock.now() + backoffDelay(record.attempt++, this.#options.poll, hint, this.#options.random));
   }
 
-  /** What a task does next when nothing is in flight: a pending cancel goes first, else the next poll. */
+  /**
+   * What a task does next when nothing is in flight: a wanted cancel goes first (after a status read if
+   * the last one failed, and not before a task refused as not started has started), else the next poll.
+   */
   #next(record: TaskRecord): void {
-    if (record.cancelReason !== undefined && record.cancelValue === undefined) return this.#cancel(record);
+    if (cancelWanted(record) && !record.holdUntilRunning) {
+      if (record.confirmFirst) return this.#schedule(record, this.#options.clock.now());
+      return this.#cancel(record);
+    }
     const delay = backoffDelay(record.attempt++, this.#options.poll, undefined, this.#options.random);
     this.#schedule(record, this.#options.clock.now() + delay);
   }
@@ -258,6 +303,11 @@ export class Tracker {
     if (this.#records.size === 0) this.#scheduler.clear();
     this.#emit('settled', result);
   }
+}
+
+/** A cancel was asked for and the API has not accepted one yet. */
+function cancelWanted(record: TaskRecord): boolean {
+  return record.cancelReason !== undefined && record.cancelValue === undefined;
 }
 
 function cancelValueOf(status: NormalizedStatus): CancelValue {

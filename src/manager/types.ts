@@ -33,6 +33,12 @@ export interface NormalizedStatus {
 export interface BackendCallOptions {
   /** Aborted when the manager no longer needs the answer. */
   readonly signal: AbortSignal;
+  /**
+   * Runs one HTTP attempt inside a slot of the manager's limiter. A backend that declares
+   * `limitsAttempts: true` runs each attempt through it (the clients' `runAttempt` option), so that its
+   * waits between retries hold no slot; for any other backend the manager holds a slot for the whole call.
+   */
+  readonly runAttempt?: <T>(attempt: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -54,11 +60,24 @@ export interface BackendCallOptions {
  * ```
  */
 export interface TaskBackend {
+  /**
+   * True when the backend runs each attempt of its calls through `options.runAttempt`: the manager then
+   * limits attempts instead of whole calls (the built-in backends do).
+   * @default false
+   */
+  readonly limitsAttempts?: boolean;
+  /**
+   * Cap on the pause a server's `Retry-After` may impose, in milliseconds (the built-in backends pass
+   * their client's `maxRetryAfterMs`); the manager pauses polls for at most the smaller of this and its own.
+   * @default unlimited: the manager's own `maxRetryAfterMs` applies
+   */
+  readonly maxRetryAfterMs?: number;
   /** The task's current status. */
   getStatus(id: string, options: BackendCallOptions): Promise<NormalizedStatus>;
   /**
-   * Cancels or stops the task and resolves with its status afterwards. A task that had already
-   * finished resolves with that final status instead of failing.
+   * Cancels or stops the task and resolves with its status afterwards. A refusal because the task is not
+   * running (a `BadRequestError`, as both APIs answer 400 for a task that has ended or, on the Cloud
+   * API, not started) may be thrown as it is: the manager then reads the status to settle it.
    */
   cancel(id: string, options: BackendCallOptions): Promise<NormalizedStatus>;
   /**

@@ -1,3 +1,5 @@
+import { onAbort } from './abort-hub.js';
+
 /**
  * Waits `ms`, or rejects with `signal.reason` as soon as the signal aborts.
  * Uses the global `setTimeout` on purpose (not `timers/promises`), so fake timers drive it.
@@ -5,14 +7,17 @@
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      off();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const off = signal
+      ? onAbort(signal, () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        })
+      : noop;
   });
 }
+
+function noop(): void {}

@@ -30,6 +30,8 @@ export class ScriptedBackend implements TaskBackend {
   inFlightTotal = 0;
   peakInFlight = 0;
   latencyMs = 10;
+  /** Per-operation latency, over `latencyMs` (e.g. hung polls: `{ status: 3_600_000 }`). */
+  readonly opLatencyMs: Partial<Record<'status' | 'cancel' | 'create', number>> = {};
   /** Throw this error from the next calls of `op` (consumed one per call). */
   readonly failures: { op: 'status' | 'cancel'; error: unknown }[] = [];
   /** When true, cancel of a still-running task fails like a cloud stop of a `pending` task. */
@@ -67,7 +69,7 @@ export class ScriptedBackend implements TaskBackend {
         const timer = this.fake.setTimeout(() => {
           signal.removeEventListener('abort', onAbort);
           resolve();
-        }, this.latencyMs);
+        }, this.opLatencyMs[op] ?? this.latencyMs);
         signal.addEventListener('abort', onAbort, { once: true });
       });
       const failure = this.failures.findIndex((f) => f.op === op);
