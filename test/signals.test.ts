@@ -41,6 +41,8 @@ interface WorkerConfig {
   /** Start a bulk cancel of every task right after READY: `cancelMany` or `cancelAll`. */
   readonly bulk?: 'many' | 'all';
   readonly bulkConcurrency?: number;
+  /** `shutdown.exit`; true unless given. */
+  readonly exit?: boolean;
 }
 
 function startWorker(config: WorkerConfig): FixtureProcess {
@@ -61,6 +63,7 @@ function startWorker(config: WorkerConfig): FixtureProcess {
   if (config.clientTimeoutMs !== undefined) env['TG_CLIENT_TIMEOUT_MS'] = String(config.clientTimeoutMs);
   if (config.bulk !== undefined) env['TG_BULK'] = config.bulk;
   if (config.bulkConcurrency !== undefined) env['TG_BULK_CONCURRENCY'] = String(config.bulkConcurrency);
+  if (config.exit === false) env['TG_EXIT'] = 'false';
   return startFixture(WORKER, env);
 }
 
@@ -201,6 +204,33 @@ describe('a second signal during the graceful shutdown', () => {
       expect(child.tagged('EXIT')).toEqual([String(code)]);
     });
   }
+});
+
+describe('a second signal with shutdown.exit: false', () => {
+  it('ends the shutdown at once, abandoning the unconfirmed tasks, and never calls process.exit', async () => {
+    const runs = agentRuns(2);
+    const graceMs = 60_000;
+    const child = startWorker({ agentIds: runs, graceMs, pollMs: IDLE_POLL_MS, clientTimeoutMs: 120_000, exit: false });
+    await ready(child);
+    await untilPolledAndIdle(runs, []);
+    sim.setFaults({ hangRate: 1 });
+
+    child.signal('SIGTERM');
+    await until(() => (sim.ledger.byRoute.get('agent.update') ?? 0) >= runs.length, 'the shutdown sent its cancels', MARGIN_MS * 2);
+    expect(child.alive).toBe(true);
+    const second = child.signal('SIGTERM');
+    const exit = await child.waitForExit(MARGIN_MS * 2);
+
+    // The report came out at once, every task in it unconfirmed; then the process ended by itself
+    // (exit code 0: nothing called process.exit, and the hung requests were let go).
+    expect(exit, child.describe()).toMatchObject({ code: 0, signal: null });
+    expect(exit.at - second).toBeLessThan(MARGIN_MS);
+    const [report, ...more] = reports(child);
+    expect(report, child.describe()).toBeDefined();
+    expect(more).toEqual([]);
+    expect(report!.unconfirmed).toHaveLength(runs.length);
+    expect(child.tagged('EXIT')).toEqual(['0']);
+  });
 });
 
 describe('shutdown against a hung API', () => {
