@@ -237,7 +237,7 @@ describe('no silent failure', () => {
       override async open(): Promise<void> {
         throw new Error('no such directory');
       }
-      override async subscribe(): Promise<() => Promise<void>> {
+      async subscribe(): Promise<() => Promise<void>> {
         return async () => {};
       }
     }
