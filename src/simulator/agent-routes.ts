@@ -3,6 +3,7 @@
  * @module
  */
 import type { AgentContinueResponse, AgentCreateTaskResponse, AgentListTasksResponse, AgentUpdateResponse } from '../clients/types.js';
+import { agentLogHandlers } from './agent-logs.js';
 import { agentDetail, agentStatus, agentSummary, agentTimeline, isAgentTerminal, type AgentPhase, type AgentRunRecord, type AgentRuns } from './agent-runs.js';
 import { parseHint } from './hints.js';
 import { HttpError, intQuery, ok, optionalText, parseJsonObject, requiredText } from './http.js';
@@ -20,23 +21,23 @@ export interface AgentRouteDeps {
 const AGENTS: ReadonlySet<unknown> = new Set(['claude', 'codex']);
 
 /** The status filter accepts both vocabularies; the status endpoint's words map to the list's. */
-const STATUS_FILTER: Readonly<Record<string, AgentPhase>> = {
-  pending: 'queued',
-  queued: 'queued',
-  in_progress: 'running',
-  running: 'running',
-  completed: 'completed',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  interrupted: 'interrupted',
-};
+const STATUS_FILTER: ReadonlyMap<string, AgentPhase> = new Map<string, AgentPhase>([
+  ['pending', 'queued'],
+  ['queued', 'queued'],
+  ['in_progress', 'running'],
+  ['running', 'running'],
+  ['completed', 'completed'],
+  ['failed', 'failed'],
+  ['cancelled', 'cancelled'],
+  ['interrupted', 'interrupted'],
+]);
 
 /** The create response of a run, shared by `POST /api/v1/tasks` and `Simulator.createAgentRun`. */
 export function createdRun(run: AgentRunRecord): AgentCreateTaskResponse {
   return { taskId: run.taskId, runId: run.runId, assistantMessageId: run.assistantMessageId, chatId: run.chatId, agentCount: 1 };
 }
 
-/** The handlers of the six Agent API calls. */
+/** The handlers of the eight Agent API calls. */
 export function agentHandlers({ config, runs, ledger }: AgentRouteDeps) {
   /** The run, if it exists (404) and belongs to the caller (403). */
   const ownRun = ({ id, userId }: RouteContext): AgentRunRecord => {
@@ -73,13 +74,15 @@ export function agentHandlers({ config, runs, ledger }: AgentRouteDeps) {
     const page = intQuery(query, 'page', 1, 1);
     const limit = intQuery(query, 'limit', 20, 1, 100);
     const rawStatus = query.get('status');
-    const wanted = rawStatus === null || rawStatus === '' ? undefined : STATUS_FILTER[rawStatus];
+    const wanted = rawStatus === null || rawStatus === '' ? undefined : STATUS_FILTER.get(rawStatus);
     if (rawStatus && wanted === undefined) throw new HttpError(400, `Invalid status filter "${rawStatus}"`);
     const mine = runs.ownedBy(userId);
     const skip = (page - 1) * limit;
     const tasks = [];
     let matched = 0;
-    // Newest first, stopping one past the page: O(page end) without a filter, not O(all runs).
+    // Newest first, stopping one past the page: O(page end) without a filter, not O(all runs). The real
+    // API documents no order; newest first keeps paging consistent as runs are added (a page can repeat
+    // a run of the page before it, never skip one).
     for (let i = mine.length - 1; i >= 0 && matched <= skip + limit; i--) {
       const run = mine[i] as AgentRunRecord;
       if (wanted !== undefined && agentTimeline(run, nowMs).status !== wanted) continue;
@@ -144,5 +147,6 @@ export function agentHandlers({ config, runs, ledger }: AgentRouteDeps) {
     'agent.status': status,
     'agent.update': update,
     'agent.continue': continueRun,
+    ...agentLogHandlers(config.seed, ownRun),
   } as const satisfies Record<string, Handler>;
 }

@@ -62,6 +62,11 @@ const ERRORS: Readonly<Record<AgentPhase, string | null>> = {
   interrupted: 'Task was interrupted by a server restart (simulated)',
 };
 
+/** The `error` a run in `status` reports: a message once it failed or was interrupted, else `null`. */
+export function agentError(status: AgentPhase): string | null {
+  return ERRORS[status];
+}
+
 /** Whether `status` never changes again. */
 export function isAgentTerminal(status: AgentRunStatus): boolean {
   return TERMINAL.has(status);

@@ -3,6 +3,8 @@
  * @module
  */
 import type { CloudContinueResponse, CloudListTasksResponse, CloudStopResponse, CloudTaskResponse } from '../clients/types.js';
+import { cloudLogsAt } from './cloud-log-script.js';
+import { cloudStreamHandler } from './cloud-stream.js';
 import { cloudStatus, cloudTimeline, cloudView, isCloudStoppable, type CloudPhase, type CloudTaskRecord, type CloudTasks } from './cloud-tasks.js';
 import { parseHint } from './hints.js';
 import { HttpError, intQuery, ok, optionalText, parseJsonObject, requiredText } from './http.js';
@@ -18,12 +20,21 @@ export interface CloudRouteDeps {
 }
 
 /** The list's status groups. */
-const STATUS_GROUPS: Readonly<Record<string, ReadonlySet<CloudPhase>>> = {
-  active: new Set(['pending', 'processing', 'saving']),
-  completed: new Set(['completed']),
-  failed: new Set(['error', 'timeout']),
-  stopped: new Set(['stopped']),
-};
+const STATUS_GROUPS: ReadonlyMap<string, ReadonlySet<CloudPhase>> = new Map([
+  ['active', new Set<CloudPhase>(['pending', 'processing', 'saving'])],
+  ['completed', new Set<CloudPhase>(['completed'])],
+  ['failed', new Set<CloudPhase>(['error', 'timeout'])],
+  ['stopped', new Set<CloudPhase>(['stopped'])],
+]);
+
+type KindFilter = (task: CloudTaskRecord) => boolean;
+
+/** The list's `filter`: every task, the tasks launched on their own, or those launched in a batch. */
+const KIND_FILTERS: ReadonlyMap<string, KindFilter> = new Map<string, KindFilter>([
+  ['all', () => true],
+  ['tasks', (task) => task.batchId === null],
+  ['batch', (task) => task.batchId !== null],
+]);
 
 /** The create response of a task, shared by `POST /api/tasks` and `Simulator.createCloudTask`. */
 export function createdTask(task: CloudTaskRecord, nowMs: number): CloudTaskResponse {
@@ -31,7 +42,7 @@ export function createdTask(task: CloudTaskRecord, nowMs: number): CloudTaskResp
   return { task: { ...cloudView(task, nowMs), status: 'pending' } };
 }
 
-/** The handlers of the six Cloud API calls. */
+/** The handlers of the seven Cloud API calls. */
 export function cloudHandlers({ config, tasks, ledger }: CloudRouteDeps) {
   /** The task, if it exists and belongs to the caller: the Cloud API answers 404 to both. */
   const ownTask = ({ id, userId }: RouteContext): CloudTaskRecord => {
@@ -51,6 +62,7 @@ export function cloudHandlers({ config, tasks, ledger }: CloudRouteDeps) {
       selectedBranch: optionalText(body, 'selectedBranch'),
       selectedAgent: optionalText(body, 'selectedAgent'),
       selectedModel: optionalText(body, 'selectedModel'),
+      batchId: null,
       createdAtMs: context.nowMs,
       savingMs: config.savingMs,
       phaseStartMs: context.nowMs,
@@ -62,18 +74,22 @@ export function cloudHandlers({ config, tasks, ledger }: CloudRouteDeps) {
   };
 
   const list: Handler = ({ query, userId, nowMs }) => {
-    const limit = intQuery(query, 'limit', 20, 1, 100);
+    const limit = intQuery(query, 'limit', 50, 1, 100);
     const offset = intQuery(query, 'offset', 0, 0);
     const rawStatus = query.get('status');
-    const group = rawStatus === null || rawStatus === '' ? undefined : STATUS_GROUPS[rawStatus];
+    const group = rawStatus === null || rawStatus === '' ? undefined : STATUS_GROUPS.get(rawStatus);
     if (rawStatus && group === undefined) throw new HttpError(400, 'status must be one of active, completed, failed, stopped');
+    const ofKind = KIND_FILTERS.get(query.get('filter') || 'all');
+    if (ofKind === undefined) throw new HttpError(400, 'filter must be one of all, tasks, batch');
     const mine = tasks.ownedBy(userId);
     const page = [];
     let matched = 0;
-    // Newest first, stopping one past the page: O(offset + limit) without a filter, not O(all tasks).
+    // Newest first, stopping one past the page: O(offset + limit) without a filter, not O(all tasks). The
+    // real API documents no order; newest first keeps paging consistent as tasks are added (a page can
+    // repeat a task of the page before it, never skip one).
     for (let i = mine.length - 1; i >= 0 && matched <= offset + limit; i--) {
       const task = mine[i] as CloudTaskRecord;
-      if (group !== undefined && !group.has(cloudTimeline(task, nowMs).status)) continue;
+      if (!ofKind(task) || (group !== undefined && !group.has(cloudTimeline(task, nowMs).status))) continue;
       if (matched >= offset && matched < offset + limit) page.push(cloudView(task, nowMs));
       matched++;
     }
@@ -106,6 +122,7 @@ export function cloudHandlers({ config, tasks, ledger }: CloudRouteDeps) {
     optionalText(body, 'selectedAgent');
     optionalText(body, 'selectedModel');
     const task = ownTask(context);
+    task.earlierLogs = cloudLogsAt(config.seed, task, context.nowMs);
     // A new phase straight at `processing`, whatever the task was doing: stopped and done tasks resume.
     task.phaseStartMs = context.nowMs;
     task.pendingMs = 0;
@@ -123,5 +140,6 @@ export function cloudHandlers({ config, tasks, ledger }: CloudRouteDeps) {
     'cloud.status': status,
     'cloud.stop': stop,
     'cloud.continue': continueTask,
+    'cloud.stream': cloudStreamHandler(config.seed, ownTask),
   } as const satisfies Record<string, Handler>;
 }

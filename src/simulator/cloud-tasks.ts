@@ -5,6 +5,7 @@
  * @module
  */
 import type { CloudStatusResponse, CloudTask } from '../clients/types.js';
+import type { CloudLogEntry } from './cloud-log-script.js';
 import { iso, percent } from './http.js';
 import type { SimulatedCloudOutcome } from './options.js';
 import type { Random } from './random.js';
@@ -22,6 +23,8 @@ export interface CloudTaskRecord {
   readonly selectedBranch: string | null;
   readonly selectedAgent: string | null;
   readonly selectedModel: string | null;
+  /** The batch it was launched in, `null` for a task of its own. */
+  readonly batchId: string | null;
   readonly createdAtMs: number;
   readonly savingMs: number;
   /** When the current phase began: creation, or the last continue. */
@@ -31,10 +34,12 @@ export interface CloudTaskRecord {
   durationMs: number;
   outcome: SimulatedCloudOutcome;
   stoppedAtMs: number | null;
+  /** The logs of the phases before the current one, kept by a continue (the current phase's are computed). */
+  earlierLogs: readonly CloudLogEntry[];
 }
 
 /** The fields of a new task; the store draws its ID. */
-export type NewCloudTask = Omit<CloudTaskRecord, 'id' | 'stoppedAtMs'>;
+export type NewCloudTask = Omit<CloudTaskRecord, 'id' | 'stoppedAtMs' | 'earlierLogs'>;
 
 /** Where a task stands at one instant. */
 export interface CloudTimeline {
@@ -53,6 +58,11 @@ const ERRORS: Readonly<Record<CloudPhase, string | null>> = {
   timeout: 'Task timed out (simulated)',
   stopped: 'Task was stopped by user',
 };
+
+/** The `error` a task in `status` reports: a message once it failed, timed out or was stopped, else `null`. */
+export function cloudError(status: CloudPhase): string | null {
+  return ERRORS[status];
+}
 
 /** Whether a task in `status` is running (the only time it can be stopped). */
 export function isCloudStoppable(status: CloudPhase): boolean {
@@ -95,6 +105,7 @@ export function cloudView(task: CloudTaskRecord, nowMs: number): CloudTask {
     selectedBranch: task.selectedBranch,
     selectedAgent: task.selectedAgent,
     selectedModel: task.selectedModel,
+    batchId: task.batchId,
     createdAt: new Date(task.createdAtMs).toISOString(),
     updatedAt: new Date(at.updatedAtMs).toISOString(),
     completedAt: iso(at.completedAtMs),
@@ -130,7 +141,7 @@ export class CloudTasks {
   }
 
   create(fields: NewCloudTask): CloudTaskRecord {
-    const task: CloudTaskRecord = { ...fields, id: this.#random.nanoid(), stoppedAtMs: null };
+    const task: CloudTaskRecord = { ...fields, id: this.#random.nanoid(), stoppedAtMs: null, earlierLogs: [] };
     this.#index.add(task.id, task);
     return task;
   }

@@ -34,7 +34,7 @@ export function ok(body: unknown): Reply {
 }
 
 /** Whether an answer can still be written: the client is connected and nothing was sent yet. */
-function writable(res: ServerResponse): boolean {
+export function writable(res: ServerResponse): boolean {
   return !res.headersSent && !res.destroyed && res.socket !== null && !res.socket.destroyed;
 }
 
@@ -122,6 +122,15 @@ export function intQuery(query: URLSearchParams, name: string, fallback: number,
     throw new HttpError(400, `${name} must be ${range}`);
   }
   return value;
+}
+
+/** A boolean query parameter (`true`/`false`, `1`/`0`), or `fallback` when absent or empty. */
+export function boolQuery(query: URLSearchParams, name: string, fallback: boolean): boolean {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new HttpError(400, `${name} must be true or false`);
 }
 
 /** Epoch milliseconds as an ISO 8601 string, `null` for none. */

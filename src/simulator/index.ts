@@ -1,7 +1,8 @@
 /**
  * An embedded simulator of both BLACKBOX task APIs on loopback, for tests, demos and benchmarks:
- * status machines played out over time, every documented error code, injectable faults (latency,
- * 5xx, HTML 502s, 429 with `Retry-After`, resets, hangs) and a ledger of what it received.
+ * status machines played out over time, every documented error code, the logs and both event streams,
+ * injectable faults (latency, 5xx, HTML 502s, 429 with `Retry-After`, a rate limit, resets, hangs,
+ * lost answers, dropped streams) and a ledger of what it received.
  *
  * ```ts
  * import { createSimulator } from 'taskguard/simulator';
@@ -22,6 +23,7 @@ export type {
   SimulatedCloudOutcome,
   SimulatorFaults,
   SimulatorOptions,
+  SimulatorRateLimit,
 } from './options.js';
 export type { SimulatorFaultKind, SimulatorLedger, SimulatorRoute } from './ledger.js';
 export type { AgentPhase } from './agent-runs.js';

@@ -11,15 +11,21 @@ export type SimulatorRoute =
   | 'agent.status'
   | 'agent.update'
   | 'agent.continue'
+  | 'agent.logs'
+  | 'agent.stream'
   | 'cloud.create'
   | 'cloud.list'
   | 'cloud.get'
   | 'cloud.status'
   | 'cloud.stop'
-  | 'cloud.continue';
+  | 'cloud.continue'
+  | 'cloud.stream';
 
 /** The kinds of injected fault, counted in {@link SimulatorLedger.faults}. */
 export type SimulatorFaultKind = 'error' | 'htmlError' | 'rate429' | 'maxConcurrent' | 'reset' | 'hang';
+
+/** Every fault a request can meet: the kinds of {@link SimulatorFaultKind}, and those the ledger counts apart. */
+export type InjectedFault = SimulatorFaultKind | 'lostAnswer' | 'rateLimit';
 
 /** Live counters of what the simulator received since it started or since `reset()`. */
 export interface SimulatorLedger {
@@ -38,11 +44,19 @@ export interface SimulatorLedger {
   readonly stops: ReadonlyMap<string, number>;
   /** Injected faults per kind. */
   readonly faults: Readonly<Record<SimulatorFaultKind, number>>;
-  /** HTTP requests open right now: received and not yet answered, reset or abandoned. */
+  /** Requests applied whose answer was then lost (the `lostAnswerRate` fault): the client saw a reset. */
+  readonly lostAnswers: number;
+  /** Requests answered 429 by the `rateLimit` token bucket. */
+  readonly rateLimited: number;
+  /** Streams whose connection the `streamDropAfterEvents` fault destroyed. */
+  readonly droppedStreams: number;
+  /** HTTP requests open right now: received and not yet answered, reset or abandoned (a started stream counts in `openStreams` instead). */
   readonly inFlight: number;
+  /** Server-Sent Events responses streaming right now: started and not yet ended, dropped or left by their client. */
+  readonly openStreams: number;
   /** The most requests open at once. */
   readonly peakConcurrent: number;
-  /** Zeroes every counter; `peakConcurrent` restarts from the requests open now. */
+  /** Zeroes every counter; `peakConcurrent` restarts from the requests open now; `inFlight` and `openStreams` stay. */
   reset(): void;
 }
 
@@ -59,6 +73,10 @@ export class Ledger implements SimulatorLedger {
   #requests = 0;
   #inFlight = 0;
   #peakConcurrent = 0;
+  #openStreams = 0;
+  #lostAnswers = 0;
+  #rateLimited = 0;
+  #droppedStreams = 0;
   readonly #byRoute = new Map<SimulatorRoute, number>();
   readonly #byStatusCode = new Map<number, number>();
   readonly #cancels = new Map<string, number>();
@@ -83,11 +101,23 @@ export class Ledger implements SimulatorLedger {
   get faults(): Readonly<Record<SimulatorFaultKind, number>> {
     return this.#faults;
   }
+  get lostAnswers(): number {
+    return this.#lostAnswers;
+  }
+  get rateLimited(): number {
+    return this.#rateLimited;
+  }
+  get droppedStreams(): number {
+    return this.#droppedStreams;
+  }
   get inFlight(): number {
     return this.#inFlight;
   }
   get peakConcurrent(): number {
     return this.#peakConcurrent;
+  }
+  get openStreams(): number {
+    return this.#openStreams;
   }
 
   reset(): void {
@@ -98,6 +128,9 @@ export class Ledger implements SimulatorLedger {
     this.#cancels.clear();
     this.#stops.clear();
     this.#faults = noFaults();
+    this.#lostAnswers = 0;
+    this.#rateLimited = 0;
+    this.#droppedStreams = 0;
   }
 
   requestOpened(): void {
@@ -110,6 +143,16 @@ export class Ledger implements SimulatorLedger {
     this.#inFlight--;
   }
 
+  /** An open request became a stream: answered, yet its connection stays open. */
+  streamStarted(): void {
+    this.#inFlight--;
+    this.#openStreams++;
+  }
+
+  streamClosed(): void {
+    this.#openStreams--;
+  }
+
   routed(route: SimulatorRoute): void {
     increment(this.#byRoute, route);
   }
@@ -118,8 +161,14 @@ export class Ledger implements SimulatorLedger {
     increment(this.#byStatusCode, statusCode);
   }
 
-  faulted(kind: SimulatorFaultKind): void {
-    this.#faults[kind]++;
+  faulted(kind: InjectedFault): void {
+    if (kind === 'lostAnswer') this.#lostAnswers++;
+    else if (kind === 'rateLimit') this.#rateLimited++;
+    else this.#faults[kind]++;
+  }
+
+  streamDropped(): void {
+    this.#droppedStreams++;
   }
 
   cancelled(runId: string): void {

@@ -3,6 +3,7 @@
  * @module
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { checkRateLimit } from './rate-limit.js';
 
 /** How a simulated agent run ends if nobody cancels it. */
 export type SimulatedAgentOutcome = 'completed' | 'failed' | 'interrupted';
@@ -16,10 +17,19 @@ export const AGENT_OUTCOMES: readonly SimulatedAgentOutcome[] = ['completed', 'f
 /** The outcomes a cloud task can be given. */
 export const CLOUD_OUTCOMES: readonly SimulatedCloudOutcome[] = ['completed', 'error', 'timeout'];
 
+/** A token bucket over the authenticated API requests: `burst` requests at once, refilled at `requestsPerSecond`. */
+export interface SimulatorRateLimit {
+  /** Tokens added per second of the simulator clock; a number > 0 (fractions allowed). */
+  readonly requestsPerSecond: number;
+  /** Size of the bucket, full at the start: this many requests pass at once before the first 429; an integer ≥ 1. */
+  readonly burst: number;
+}
+
 /**
  * Misbehaviour of the server. Every field is optional; `Simulator.setFaults` merges what it is given
- * into the current faults. Rates are probabilities from 0 to 1, drawn once per authenticated API request;
- * when they add up to more than 1 the earlier kinds (reset, hang, 429, 502, 500) take precedence.
+ * into the current faults (an absent or `undefined` field keeps its value). Rates are probabilities
+ * from 0 to 1, drawn once per authenticated API request; when they add up to more than 1 the earlier
+ * kinds (reset, hang, 429, 502, 500, lost answer) take precedence.
  */
 export interface SimulatorFaults {
   /** Delay before an authenticated API request is answered (or faulted), in milliseconds. @default 0 */
@@ -34,17 +44,37 @@ export interface SimulatorFaults {
   readonly retryAfterSeconds?: number | undefined;
   /**
    * Most API requests in flight at once: a request that arrives while this many are open is answered
-   * `429` with `Retry-After` at once, without the latency. @default Infinity (no limit)
+   * `429` with `Retry-After` at once, without the latency. A stream stops counting once it has started. @default Infinity (no limit)
    */
   readonly maxConcurrent?: number | undefined;
   /** Share of requests whose connection is destroyed without an answer (the client sees a reset). @default 0 */
   readonly resetRate?: number | undefined;
   /** Share of requests never answered until the simulator closes (the client must time out). @default 0 */
   readonly hangRate?: number | undefined;
+  /**
+   * Share of requests that are applied (a create creates, a cancel cancels) and whose connection is then
+   * destroyed before the answer is written: the client sees a reset and cannot know the outcome. @default 0
+   */
+  readonly lostAnswerRate?: number | undefined;
+  /**
+   * A token bucket over the authenticated API requests, on the simulator clock: a request that finds it
+   * empty is answered `429 {"error":"Too many requests"}` at once, with `Retry-After` the whole seconds
+   * until the next token (at least 1). Every `setFaults` that gives it starts a full bucket; `null` turns
+   * it off. @default null (no limit)
+   */
+  readonly rateLimit?: SimulatorRateLimit | null | undefined;
+  /**
+   * Destroys a stream's connection right after its N-th event that carries news: every event of the
+   * agent log stream, the `log` events of the cloud stream. An integer ≥ 1. @default Infinity (never)
+   */
+  readonly streamDropAfterEvents?: number | undefined;
 }
 
-/** {@link SimulatorFaults} with every default filled in. */
-export type ResolvedSimulatorFaults = { readonly [K in keyof SimulatorFaults]-?: number };
+/** {@link SimulatorFaults} with every default filled in; `rateLimit` is `null` when off. */
+export type ResolvedSimulatorFaults = { readonly [K in Exclude<keyof SimulatorFaults, 'rateLimit'>]-?: number } & {
+  /** The token bucket in force, `null` when there is none. */
+  readonly rateLimit: SimulatorRateLimit | null;
+};
 
 /**
  * Options of `createSimulator`. Every field is optional.
@@ -121,6 +151,9 @@ export const NO_FAULTS: ResolvedSimulatorFaults = {
   maxConcurrent: Number.POSITIVE_INFINITY,
   resetRate: 0,
   hangRate: 0,
+  lostAnswerRate: 0,
+  rateLimit: null,
+  streamDropAfterEvents: Number.POSITIVE_INFINITY,
 };
 
 /** Fills in the defaults and checks every option. */
@@ -147,16 +180,21 @@ export function resolveOptions(options: SimulatorOptions): SimulatorConfig {
   };
 }
 
+type NumericFault = Exclude<keyof ResolvedSimulatorFaults, 'rateLimit'>;
+
+const NUMERIC_FAULTS = Object.keys(NO_FAULTS).filter((key): key is NumericFault => key !== 'rateLimit');
+
 /** Merges `patch` into `current`, checking every given field. */
 export function mergeFaults(current: ResolvedSimulatorFaults, patch: SimulatorFaults): ResolvedSimulatorFaults {
-  const merged = { ...current };
-  for (const key of Object.keys(NO_FAULTS) as (keyof ResolvedSimulatorFaults)[]) {
+  const merged: { -readonly [K in keyof ResolvedSimulatorFaults]: ResolvedSimulatorFaults[K] } = { ...current };
+  for (const key of NUMERIC_FAULTS) {
     const value = patch[key];
     if (value === undefined) continue;
     if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`faults.${key} must be a number, got ${String(value)}`);
     merged[key] = value;
   }
-  for (const key of ['errorRate', 'htmlErrorRate', 'rate429', 'resetRate', 'hangRate'] as const) {
+  if (patch.rateLimit !== undefined) merged.rateLimit = checkRateLimit(patch.rateLimit);
+  for (const key of ['errorRate', 'htmlErrorRate', 'rate429', 'resetRate', 'hangRate', 'lostAnswerRate'] as const) {
     if (merged[key] < 0 || merged[key] > 1) throw new RangeError(`faults.${key} must be from 0 to 1, got ${merged[key]}`);
   }
   if (merged.latencyMs < 0 || !Number.isFinite(merged.latencyMs)) throw new RangeError(`faults.latencyMs must be a finite number ≥ 0, got ${merged.latencyMs}`);
@@ -164,6 +202,10 @@ export function mergeFaults(current: ResolvedSimulatorFaults, patch: SimulatorFa
     throw new RangeError(`faults.retryAfterSeconds must be a finite number ≥ 0, got ${merged.retryAfterSeconds}`);
   }
   if (merged.maxConcurrent < 1) throw new RangeError(`faults.maxConcurrent must be ≥ 1, got ${merged.maxConcurrent}`);
+  const dropAfter = merged.streamDropAfterEvents;
+  if (dropAfter !== Number.POSITIVE_INFINITY && !(Number.isInteger(dropAfter) && dropAfter >= 1)) {
+    throw new RangeError(`faults.streamDropAfterEvents must be an integer ≥ 1 or Infinity, got ${dropAfter}`);
+  }
   return merged;
 }
 

@@ -5,6 +5,7 @@
  */
 import { HttpError, type Reply } from './http.js';
 import type { SimulatorRoute } from './ledger.js';
+import type { StreamReply } from './streams.js';
 
 /** Which API a route belongs to: it decides the accepted keys. */
 export type Api = 'agent' | 'cloud';
@@ -22,8 +23,8 @@ export interface RouteContext {
   readonly nowMs: number;
 }
 
-/** Answers one API call. Synchronous: state changes are atomic with respect to other requests. */
-export type Handler = (context: RouteContext) => Reply;
+/** Answers one API call, or starts a stream. Synchronous: state changes are atomic with respect to other requests. */
+export type Handler = (context: RouteContext) => Reply | StreamReply;
 
 /** A request matched to an API call. */
 export interface RouteMatch {
@@ -34,21 +35,24 @@ export interface RouteMatch {
   readonly query: URLSearchParams;
 }
 
-type Shape = 'collection' | 'item' | 'status' | 'continue';
 type MethodTable = Readonly<Partial<Record<string, SimulatorRoute>>>;
 
-const TABLE: Readonly<Record<Api, Readonly<Record<Shape, MethodTable>>>> = {
+/** Per API, the path after `tasks` (`''` the collection, `*` an ID, then its sub-paths) and its methods. */
+const TABLE: Readonly<Record<Api, Readonly<Partial<Record<string, MethodTable>>>>> = {
   agent: {
-    collection: { GET: 'agent.list', POST: 'agent.create' },
-    item: { GET: 'agent.get', PATCH: 'agent.update' },
-    status: { GET: 'agent.status' },
-    continue: { POST: 'agent.continue' },
+    '': { GET: 'agent.list', POST: 'agent.create' },
+    '*': { GET: 'agent.get', PATCH: 'agent.update' },
+    '*/status': { GET: 'agent.status' },
+    '*/continue': { POST: 'agent.continue' },
+    '*/logs': { GET: 'agent.logs' },
+    '*/logs/stream': { GET: 'agent.stream' },
   },
   cloud: {
-    collection: { GET: 'cloud.list', POST: 'cloud.create' },
-    item: { GET: 'cloud.get', PATCH: 'cloud.stop' },
-    status: { GET: 'cloud.status' },
-    continue: { POST: 'cloud.continue' },
+    '': { GET: 'cloud.list', POST: 'cloud.create' },
+    '*': { GET: 'cloud.get', PATCH: 'cloud.stop' },
+    '*/status': { GET: 'cloud.status' },
+    '*/continue': { POST: 'cloud.continue' },
+    '*/stream': { GET: 'cloud.stream' },
   },
 };
 
@@ -69,21 +73,13 @@ export function matchRoute(method: string, rawUrl: string): RouteMatch {
   } else {
     throw new HttpError(404, 'Not found');
   }
-  const [rawId = '', tail, ...extra] = rest;
-  const shape = shapeOf(rest.length, tail);
-  if (shape === undefined || extra.length > 0 || (rest.length > 0 && rawId === '')) throw new HttpError(404, 'Not found');
-  const methods = TABLE[api][shape];
+  const [rawId = '', ...tail] = rest;
+  const pattern = rest.length === 0 ? '' : ['*', ...tail].join('/');
+  const methods = rest.length > 0 && rawId === '' ? undefined : TABLE[api][pattern];
+  if (methods === undefined) throw new HttpError(404, 'Not found');
   const route = methods[method];
   if (route === undefined) throw new HttpError(405, 'Method not allowed', { allow: Object.keys(methods).join(', ') });
   return { api, route, rawId, query };
-}
-
-function shapeOf(length: number, tail: string | undefined): Shape | undefined {
-  if (length === 0) return 'collection';
-  if (length === 1) return 'item';
-  if (tail === 'status') return 'status';
-  if (tail === 'continue') return 'continue';
-  return undefined;
 }
 
 /** The percent-decoded ID; a malformed escape is a 400, not a crash. */

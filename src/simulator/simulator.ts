@@ -136,6 +136,7 @@ class SimulatorInstance implements Simulator {
       selectedBranch: null,
       selectedAgent: null,
       selectedModel: null,
+      batchId: options.batchId ?? null,
       createdAtMs: nowMs,
       savingMs: config.savingMs,
       phaseStartMs: nowMs,

@@ -34,6 +34,8 @@ export interface CreateCloudTaskOptions {
   readonly owner?: string | undefined;
   /** The task's prompt. @default 'Simulated task' */
   readonly prompt?: string | undefined;
+  /** The batch it belongs to, for the list's `filter=batch`. @default null (a task of its own) */
+  readonly batchId?: string | undefined;
 }
 
 /** The server-side state of an agent run at the simulator clock's now. Times in epoch milliseconds. */
@@ -122,8 +124,8 @@ export interface Simulator {
   getCloudTask(taskId: string): SimulatedCloudTask | undefined;
   /** Merges `faults` into the faults in force; takes effect for requests that arrive from now on. */
   setFaults(faults: SimulatorFaults): void;
-  /** Removes every fault: no latency, no errors, no limit, `retryAfterSeconds` back to 1. */
+  /** Removes every fault: no latency, no errors, no limits, no dropped streams, `retryAfterSeconds` back to 1. */
   clearFaults(): void;
-  /** Stops the server, destroys every connection (hung requests included) and clears every timer. Idempotent. */
+  /** Stops the server, ends every open stream, destroys every connection (hung requests included) and clears every timer. Idempotent. */
   close(): Promise<void>;
 }
