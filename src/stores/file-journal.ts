@@ -5,17 +5,18 @@
  *
  * ```text
  * {"op":"add","task":{"kind":"agent","id":"r1","owner":"w1","deadline":1767225600000,"status":null,"trackedAt":1767220000000}}
+ * {"op":"add","task":{"kind":"cloud","id":"~3f9c","owner":"w1","deadline":null,"status":null,"trackedAt":1767220000000,"intent":{"fingerprint":"9f86…","sentAt":1767220000000}}}
  * {"op":"update","kind":"agent","id":"r1","patch":{"status":"in_progress"}}
  * {"op":"remove","kind":"agent","id":"r1"}
  * ```
  *
- * `add` records a task (replacing a record of the same ref), `update` patches `owner`, `deadline` or
- * `status` of a record (a missing record is ignored), `remove` forgets one. Replaying the lines in order
- * gives the current set.
+ * `add` records a task (replacing a record of the same ref; only an intent has the key `intent`),
+ * `update` patches `owner`, `deadline` or `status` of a record (a missing record is ignored, and the
+ * intent is kept), `remove` forgets one. Replaying the lines in order gives the current set.
  * @module
  */
 import { refKey } from '../refs.js';
-import type { StoredTask, StoredTaskPatch } from './types.js';
+import type { StoredIntent, StoredTask, StoredTaskPatch } from './types.js';
 
 /** One line of the journal. */
 export type JournalEntry =
@@ -121,7 +122,7 @@ export function checkTask(value: unknown, name: string): StoredTask {
   if (!isObject(value)) throw new TypeError(`${name} must be an object`);
   const trackedAt = value['trackedAt'];
   if (typeof trackedAt !== 'number' || !Number.isFinite(trackedAt)) throw new TypeError(`${name}.trackedAt must be a finite number`);
-  return {
+  const task: StoredTask = {
     kind: text(value['kind'], `${name}.kind`),
     id: text(value['id'], `${name}.id`),
     owner: text(value['owner'], `${name}.owner`),
@@ -129,6 +130,16 @@ export function checkTask(value: unknown, name: string): StoredTask {
     status: statusOf(value['status'], `${name}.status`),
     trackedAt,
   };
+  // Without an intent the record keeps no `intent` key, so its line stays what it was before intents existed.
+  return value['intent'] === undefined ? task : { ...task, intent: checkIntent(value['intent'], `${name}.intent`) };
+}
+
+/** An intent with exactly the fields of {@link StoredIntent}, checked; throws a TypeError naming the field. */
+function checkIntent(value: unknown, name: string): StoredIntent {
+  if (!isObject(value)) throw new TypeError(`${name} must be an object`);
+  const sentAt = value['sentAt'];
+  if (typeof sentAt !== 'number' || !Number.isFinite(sentAt)) throw new TypeError(`${name}.sentAt must be a finite number`);
+  return { fingerprint: text(value['fingerprint'], `${name}.fingerprint`), sentAt };
 }
 
 /** A patch with only the fields it sets (undefined ones dropped), checked; throws a TypeError naming the field. */

@@ -29,10 +29,15 @@ export async function exec(pipeline: ReturnType<Redis['pipeline']>): Promise<unk
   });
 }
 
+/** The record a task hash holds, or `undefined` for a hash `add` cannot have written (a field missing, half an intent). */
 export function parseTask(hash: Readonly<Record<string, string>>): StoredTask | undefined {
-  const { kind, id, owner, trackedAt, deadline, status } = hash;
+  const { kind, id, owner, trackedAt, deadline, status, intentFingerprint, intentSentAt } = hash;
   if (kind === undefined || id === undefined || owner === undefined || trackedAt === undefined) return undefined;
-  return { kind, id, owner, deadline: deadline === undefined ? null : Number(deadline), status: status ?? null, trackedAt: Number(trackedAt) };
+  const task: StoredTask = { kind, id, owner, deadline: deadline === undefined ? null : Number(deadline), status: status ?? null, trackedAt: Number(trackedAt) };
+  if (intentFingerprint === undefined && intentSentAt === undefined) return task;
+  // Skipped rather than read as a plain task: its `~` id would then be cancelled as if it were a real task.
+  if (intentFingerprint === undefined || intentSentAt === undefined) return undefined;
+  return { ...task, intent: { fingerprint: intentFingerprint, sentAt: Number(intentSentAt) } };
 }
 
 export function parseFleetMessage(text: string): FleetMessage | undefined {
@@ -59,6 +64,11 @@ export function checkTask(task: StoredTask): void {
   if (task.deadline !== null && !Number.isFinite(task.deadline)) throw new TypeError('RedisStore.add: task.deadline must be a finite number or null');
   if (task.status !== null && typeof task.status !== 'string') throw new TypeError('RedisStore.add: task.status must be a string or null');
   if (!Number.isFinite(task.trackedAt)) throw new TypeError('RedisStore.add: task.trackedAt must be a finite number');
+  const { intent } = task;
+  if (intent === undefined) return;
+  if (typeof intent !== 'object' || intent === null) throw new TypeError('RedisStore.add: task.intent must be an object');
+  if (typeof intent.fingerprint !== 'string' || intent.fingerprint === '') throw new TypeError('RedisStore.add: task.intent.fingerprint must be a non-empty string');
+  if (!Number.isFinite(intent.sentAt)) throw new TypeError('RedisStore.add: task.intent.sentAt must be a finite number');
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -6,7 +6,8 @@
  *
  * Key layout, all under the prefix `P` (`taskguard:` by default), with `<member>` = `<kind>:<id>`:
  *
- * - `P task:<member>`  hash `kind id owner trackedAt [deadline] [status]` (a null field is absent);
+ * - `P task:<member>`  hash `kind id owner trackedAt [deadline] [status] [intentFingerprint intentSentAt]`
+ *   (a null field is absent; the intent pair is there only on an intent, both or neither);
  * - `P tasks:<owner>`  set of the members an owner tracks;
  * - `P owners`         set of the owners that have (or had) tasks;
  * - `P lease:<owner>`  string with a TTL (`SET … PX leaseMs`): present while the owner is alive;
@@ -34,7 +35,7 @@ function script(name: string, source: string): LuaScript {
 /**
  * Records a task, replacing a record of the same ref (and taking it out of its former owner's set).
  * KEYS: task, tasks:<owner>, owners. ARGV: prefix, member, kind, id, owner, trackedAt, then field/value
- * pairs of the non-null optional fields (deadline, status).
+ * pairs of the optional fields present (deadline, status, intentFingerprint, intentSentAt).
  */
 export const ADD = script(
   'add',

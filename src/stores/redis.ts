@@ -40,8 +40,9 @@ const LEASE_RECHECK_SLACK_MS = 50;
  * (`cancelAll({ scope: 'fleet' })`) go over pub/sub.
  *
  * Key layout under `prefix` (default `taskguard:`), `<member>` being `<kind>:<id>`: a hash
- * `task:<member>` (kind, id, owner, trackedAt, deadline, status), a set `tasks:<owner>`, a set `owners`,
- * a key `lease:<owner>` with a TTL, and the channel `fleet`.
+ * `task:<member>` (kind, id, owner, trackedAt, deadline, status, and on an intent intentFingerprint and
+ * intentSentAt), a set `tasks:<owner>`, a set `owners`, a key `lease:<owner>` with a TTL, and the
+ * channel `fleet`.
  *
  * @example
  * ```ts
@@ -133,6 +134,7 @@ export class RedisStore implements TaskStore {
       const optional: string[] = [];
       if (task.deadline !== null) optional.push('deadline', String(task.deadline));
       if (task.status !== null) optional.push('status', task.status);
+      if (task.intent !== undefined) optional.push('intentFingerprint', task.intent.fingerprint, 'intentSentAt', String(task.intent.sentAt));
       await runScript(
         client,
         ADD,

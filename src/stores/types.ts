@@ -14,6 +14,21 @@ export interface StoredTask {
   readonly status: string | null;
   /** When tracking began, in milliseconds since the epoch. */
   readonly trackedAt: number;
+  /**
+   * Present on an **intent**: a create that `start()` is sending, recorded before the request leaves so
+   * that a crash between the request and its answer leaves a trace `recover()` can reconcile. Its `id`
+   * is a placeholder (it starts with `~`) until the create answers and the record of the real task
+   * replaces it.
+   */
+  readonly intent?: StoredIntent;
+}
+
+/** What an intent remembers of its create: enough to find the task again, never the prompt itself. */
+export interface StoredIntent {
+  /** SHA-256 (hex) of the prompt, to match the tasks a list shows. */
+  readonly fingerprint: string;
+  /** When the create request left, in milliseconds since the epoch. */
+  readonly sentAt: number;
 }
 
 /** The fields of a stored task that change while it is tracked. */
