@@ -1,4 +1,5 @@
 import type { TaskRef } from '../refs.js';
+import type { ReconciledEvent } from './events.js';
 import type { BulkCancelResult, TaskHandle } from './types.js';
 
 /**
@@ -49,10 +50,22 @@ export interface RecoveryReport {
   readonly skipped: readonly TaskRef[];
   /** The cancel of the claimed tasks (policy `cancel`). */
   readonly cancel: BulkCancelResult | undefined;
+  /**
+   * The creates of dead workers that were sent but never answered (their intents), each looked up in
+   * its kind's list: the tasks found are among `claimed` and handled by the policy like the others.
+   */
+  readonly reconciled: readonly ReconciledEvent[];
 }
 
 /**
  * A task created and tracked by {@link TaskManager.start}: its {@link TaskHandle}, plus `created`, the
  * API's create response (`AgentCreateTaskResponse` or `CloudTaskResponse`).
  */
-export type StartedTask<Created> = TaskHandle & { readonly created: Created };
+export type StartedTask<Created> = TaskHandle & {
+  readonly created: Created;
+  /**
+   * True when the create's answer was lost and the task was found in the kind's list instead (see
+   * docs/exactly-once.md); `created` is then the list's entry, shaped like a create's answer.
+   */
+  readonly reconciled: boolean;
+};

@@ -2,7 +2,7 @@ import type { AgentClient } from '../clients/agent.js';
 import type { CloudClient } from '../clients/cloud.js';
 import type { AgentStatusResponse, CloudStatusResponse } from '../clients/types.js';
 import { isRecord } from '../errors/factory.js';
-import type { NormalizedStatus, TaskBackend, TaskState } from './types.js';
+import type { CreatedTask, NormalizedStatus, TaskBackend, TaskState } from './types.js';
 
 const AGENT_STATES: Readonly<Record<string, TaskState>> = {
   pending: 'pending',
@@ -95,6 +95,25 @@ export function agentBackend(client: AgentClient): TaskBackend {
       const created = await client.createTask(body as Parameters<AgentClient['createTask']>[0], { signal, runAttempt });
       return { id: created.runId, created };
     },
+    async listCreated(sinceMs, { signal, runAttempt, maxPages }) {
+      const found: CreatedTask[] = [];
+      // The list's order is not documented: every page (up to the bound) is read, none is skipped early.
+      for (let page = 1; page <= maxPages; page++) {
+        const answer = await client.listTasks({ page, limit: 100 }, { signal, runAttempt });
+        for (const run of answer.tasks) {
+          const createdAt = timeOf(run.createdAt);
+          if (createdAt !== undefined && createdAt < sinceMs) continue;
+          const { taskId, runId, chatId, assistantMessageId } = run;
+          found.push({ id: runId, createdAt, created: { taskId, runId, chatId, assistantMessageId } });
+        }
+        if (!answer.hasMore || answer.tasks.length === 0) break;
+      }
+      return found;
+    },
+    async promptsOf(id, { signal, runAttempt }) {
+      const detail = await client.getTask(id, { signal, runAttempt });
+      return Array.isArray(detail.messages) ? detail.messages.flatMap(messageTexts) : [];
+    },
   };
 }
 
@@ -115,5 +134,35 @@ export function cloudBackend(client: CloudClient): TaskBackend {
       const created = await client.createTask(body as Parameters<CloudClient['createTask']>[0], { signal, runAttempt });
       return { id: created.task.id, created };
     },
+    async listCreated(sinceMs, { signal, runAttempt, maxPages }) {
+      const found: CreatedTask[] = [];
+      for (let page = 0, offset = 0; page < maxPages; page++) {
+        const answer = await client.listTasks({ limit: 100, offset }, { signal, runAttempt });
+        for (const task of answer.tasks) {
+          const createdAt = timeOf(task.createdAt);
+          if (createdAt !== undefined && createdAt < sinceMs) continue;
+          found.push(typeof task.prompt === 'string' ? { id: task.id, createdAt, prompt: task.prompt, created: { task } } : { id: task.id, createdAt, created: { task } });
+        }
+        offset += answer.tasks.length;
+        if (!answer.hasMore || answer.tasks.length === 0) break;
+      }
+      return found;
+    },
   };
+}
+
+function timeOf(value: unknown): number | undefined {
+  const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(time) ? undefined : time;
+}
+
+/** The texts of a message, leniently: its shape is not documented (a string, or parts with `text`). */
+function messageTexts(message: unknown): string[] {
+  if (!isRecord(message)) return [];
+  const texts: string[] = [];
+  for (const value of [message['content'], message['text'], message['parts']]) {
+    if (typeof value === 'string') texts.push(value);
+    else if (Array.isArray(value)) for (const part of value) if (isRecord(part) && typeof part['text'] === 'string') texts.push(part['text']);
+  }
+  return texts;
 }

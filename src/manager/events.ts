@@ -41,4 +41,20 @@ export interface TaskManagerEvents {
   error: [event: { readonly error: unknown; readonly ref?: TaskRef }];
   /** `shutdown()` finished. */
   shutdown: [report: ShutdownReport];
+  /**
+   * A create whose answer was lost was looked up in the kind's list (by `start()`, or by `recover()` for
+   * a dead worker's intent): `adopted` (one task found, now tracked), `notCreated` (none: `start()` sends
+   * the create again) or `ambiguous` (several, all tracked). `refs` are the tasks found.
+   */
+  reconciled: [event: ReconciledEvent];
+}
+
+/** The payload of the `reconciled` event, and an entry of `RecoveryReport.reconciled`. */
+export interface ReconciledEvent {
+  /** The kind of task the create was for. */
+  readonly kind: string;
+  /** What the list showed. */
+  readonly outcome: 'adopted' | 'notCreated' | 'ambiguous';
+  /** The tasks found (none for `notCreated`). */
+  readonly refs: readonly TaskRef[];
 }

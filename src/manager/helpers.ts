@@ -5,7 +5,7 @@ import type { TrackOptions } from './api-types.js';
 import { agentBackend, cloudBackend } from './backends.js';
 import type { ResolvedManagerOptions, TaskManagerOptions } from './options.js';
 import type { TaskBackend } from './types.js';
-import { onAbort } from '../util/abort-hub.js';
+export { raceAbort } from '../util/abort-hub.js';
 
 /**
  * Small pieces of `TaskManager` that need none of its state.
@@ -37,15 +37,6 @@ export function deadlineOf(options: TrackOptions, resolved: ResolvedManagerOptio
   const relative = timeoutMs ?? (absolute === undefined ? resolved.defaultTimeoutMs : undefined);
   const candidates = [absolute, relative === undefined ? undefined : now + relative].filter((d): d is number => d !== undefined);
   return candidates.length === 0 ? undefined : Math.min(...candidates);
-}
-
-/** `promise`, or a rejection with `signal.reason` as soon as the signal aborts. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const off = onAbort(signal, () => reject(signal.reason));
-    promise.then(resolve, reject).finally(off);
-  });
 }
 
 /** `kind:id` of something that may not even be a ref, for error messages. */

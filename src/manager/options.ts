@@ -128,6 +128,39 @@ export interface TaskManagerOptions {
    * @default undefined (process warnings)
    */
   readonly logger?: TaskguardLogger;
+  /**
+   * What `start()` does when a create's answer is lost (a timeout, a reset after sending, a 5xx, a
+   * proxy's HTML page): it looks the task up in the kind's list instead of sending the create again
+   * blindly (see docs/exactly-once.md). `false` makes such a `start()` reject with the create's error.
+   * @default { skewMs: 5000, duplicates: 'track', settleMs: 1000, maxPages: 10 }
+   */
+  readonly reconcile?: false | ReconcileOptions;
+}
+
+/** Options of reconciliation (`TaskManagerOptions.reconcile`). */
+export interface ReconcileOptions {
+  /**
+   * Allowance for the server's clock being behind this one: tasks created up to this long before the
+   * request left still count, in milliseconds.
+   * @default 5000
+   */
+  readonly skewMs?: number;
+  /**
+   * Several tasks match (duplicates): `track` watches every one; `cancel` also cancels all but the oldest.
+   * @default 'track'
+   */
+  readonly duplicates?: 'track' | 'cancel';
+  /**
+   * How long to wait before the second look at the list, for an API whose list lags, in milliseconds.
+   * @default 1000
+   */
+  readonly settleMs?: number;
+  /**
+   * How many list pages (of 100) one look reads at most: the list's order is not documented, so every
+   * page up to this bound is read.
+   * @default 10
+   */
+  readonly maxPages?: number;
 }
 
 /**
@@ -176,6 +209,17 @@ export const MANAGER_DEFAULTS = {
   leaseMs: 15_000,
   /** Longest poll pause one 429's `Retry-After` can cause: 60 s. */
   maxRetryAfterMs: 60_000,
+  /** Reconciliation of creates whose answer was lost: 5 s of clock skew, duplicates tracked, 1 s between looks, 10 pages. */
+  reconcile: {
+    /** Clock skew allowed between this process and the server: 5 s. */
+    skewMs: 5_000,
+    /** Duplicates found by reconciliation are tracked, not cancelled. */
+    duplicates: 'track',
+    /** Wait before the second look at the list: 1 s. */
+    settleMs: 1_000,
+    /** List pages (of 100) read per look: 10. */
+    maxPages: 10,
+  },
 } as const;
 
 /** Options after defaults and checks. */
@@ -192,6 +236,7 @@ export interface ResolvedManagerOptions {
   readonly leaseMs: number;
   readonly maxRetryAfterMs: number;
   readonly logger: TaskguardLogger | undefined;
+  readonly reconcile: Required<ReconcileOptions> | false;
 }
 
 /** Applies defaults and checks each option, naming the one that is wrong. */
@@ -223,6 +268,7 @@ export function resolveManagerOptions(options: TaskManagerOptions, builtIn: (opt
     leaseMs: checkLease(options.leaseMs),
     maxRetryAfterMs: checkMaxRetryAfter(options.maxRetryAfterMs),
     logger: checkLogger(options.logger),
+    reconcile: resolveReconcile(options.reconcile),
   };
 }
 
@@ -252,6 +298,19 @@ function checkMaxRetryAfter(value: number | undefined): number {
   const ms = value ?? MANAGER_DEFAULTS.maxRetryAfterMs;
   if (typeof ms !== 'number' || !(ms >= 0) || ms > 2_147_483_647) throw new RangeError(`maxRetryAfterMs must be a number from 0 to 2147483647, got ${ms}`);
   return ms;
+}
+
+function resolveReconcile(value: TaskManagerOptions['reconcile']): Required<ReconcileOptions> | false {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) throw new TypeError('reconcile must be false or an object');
+  const resolved = { ...MANAGER_DEFAULTS.reconcile, ...value };
+  for (const name of ['skewMs', 'settleMs'] as const) {
+    const ms = resolved[name];
+    if (typeof ms !== 'number' || !(ms >= 0) || ms > 2_147_483_647) throw new RangeError(`reconcile.${name} must be a number from 0 to 2147483647, got ${ms}`);
+  }
+  if (!Number.isInteger(resolved.maxPages) || resolved.maxPages < 1) throw new RangeError(`reconcile.maxPages must be an integer ≥ 1, got ${resolved.maxPages}`);
+  if (resolved.duplicates !== 'track' && resolved.duplicates !== 'cancel') throw new TypeError(`reconcile.duplicates must be "track" or "cancel", got ${String(resolved.duplicates)}`);
+  return resolved;
 }
 
 function checkLogger(logger: TaskguardLogger | undefined): TaskguardLogger | undefined {

@@ -17,6 +17,7 @@ export type CancelRef = (ref: TaskRef) => Promise<CancelValue>;
 class RecordHandle implements TaskHandle {
   readonly #record: TaskRecord;
   created?: unknown;
+  reconciled = false;
 
   constructor(record: TaskRecord) {
     this.#record = record;

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { TaskRef } from '../refs.js';
-import type { TaskStore } from '../stores/types.js';
+import type { StoredTask, TaskStore } from '../stores/types.js';
 
 /** What claiming the orphans of a store needs from the manager. */
 export interface ClaimPlan {
@@ -21,7 +21,7 @@ export interface ClaimPlan {
  * take the ones that won down with it: those are ours now, and only tracking them keeps them from being
  * orphaned a second time.
  */
-export async function claimOrphans(plan: ClaimPlan): Promise<{ claimed: TaskRef[]; skipped: TaskRef[] }> {
+export async function claimOrphans(plan: ClaimPlan): Promise<{ claimed: TaskRef[]; skipped: TaskRef[]; intents: StoredTask[] }> {
   const { store, workerId } = plan;
   const orphans = await store.listExpired(workerId);
   const limit = pLimit(plan.concurrency);
@@ -30,13 +30,16 @@ export async function claimOrphans(plan: ClaimPlan): Promise<{ claimed: TaskRef[
   );
   const claimed: TaskRef[] = [];
   const skipped: TaskRef[] = [];
+  // A dead worker's create that never answered: not a task to track, but one to look up.
+  const intents: StoredTask[] = [];
   orphans.forEach((task, i) => {
     const ref: TaskRef = { kind: task.kind, id: task.id };
     const claim = won[i]!;
     if (claim.status === 'rejected') plan.onError(claim.reason, ref);
     if (claim.status === 'rejected' || !claim.value) return void skipped.push(ref);
+    if (task.intent) return void intents.push(task);
     claimed.push(ref);
     plan.track(ref, task.deadline);
   });
-  return { claimed, skipped };
+  return { claimed, skipped, intents };
 }

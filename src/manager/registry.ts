@@ -1,6 +1,6 @@
 import type { TaskRef } from '../refs.js';
 import { MemoryStore } from '../stores/memory.js';
-import type { StoredTask, StoredTaskPatch, TaskStore } from '../stores/types.js';
+import type { StoredIntent, StoredTask, StoredTaskPatch, TaskStore } from '../stores/types.js';
 import { BlackboxError, StoreError } from '../errors/classes.js';
 import type { Clock } from './clock.js';
 
@@ -60,6 +60,15 @@ export class Registry {
     this.#write(ref, key, () => this.store.add(task));
   }
 
+  /**
+   * Records the intent of a create before it is sent; resolves once the store has it (or reported
+   * failing to take it: a store outage must not stop a create).
+   */
+  addIntent(ref: TaskRef, intent: StoredIntent, deadline: number | undefined): Promise<void> {
+    const task: StoredTask = { kind: ref.kind, id: ref.id, owner: this.workerId, deadline: deadline ?? null, status: null, trackedAt: this.#clock.now(), intent };
+    return this.#write(ref, `${ref.kind}:${ref.id}`, () => this.store.add(task));
+  }
+
   update(ref: TaskRef, key: string, patch: StoredTaskPatch): void {
     this.#write(ref, key, () => this.store.update(ref, patch));
   }
@@ -106,7 +115,7 @@ export class Registry {
     this.#heartbeat.unref();
   }
 
-  #write(ref: TaskRef, key: string, write: () => Promise<void>): void {
+  #write(ref: TaskRef, key: string, write: () => Promise<void>): Promise<void> {
     const previous = this.#chains.get(key) ?? this.#opened;
     const next = Promise.all([previous, this.#opened])
       .then(async ([, opened]) => {
@@ -117,5 +126,6 @@ export class Registry {
         if (this.#chains.get(key) === next) this.#chains.delete(key);
       });
     this.#chains.set(key, next);
+    return next;
   }
 }

@@ -85,6 +85,26 @@ export interface TaskBackend {
    * task's `id` and `created`, the API's answer (handed back as `StartedTask.created`).
    */
   create?(body: unknown, options: BackendCallOptions): Promise<{ readonly id: string; readonly created: unknown }>;
+  /**
+   * The kind's tasks created at or after `sinceMs`, from its list endpoint, at most `maxPages` pages:
+   * what `start()` looks through when a create's answer was lost (see `TaskManagerOptions.reconcile`).
+   * Without it, a lost answer makes `start()` reject.
+   */
+  listCreated?(sinceMs: number, options: BackendCallOptions & { readonly maxPages: number }): Promise<readonly CreatedTask[]>;
+  /** The prompt texts of one task, for a backend whose list does not carry them (agent runs: `getTask` → `messages`). */
+  promptsOf?(id: string, options: BackendCallOptions): Promise<readonly string[]>;
+}
+
+/** A task as a list shows it, for reconciling a create whose answer was lost. */
+export interface CreatedTask {
+  /** The task's ID. */
+  readonly id: string;
+  /** When it was created, in milliseconds since the epoch; `undefined` when the list does not say. */
+  readonly createdAt: number | undefined;
+  /** Its prompt, when the list carries it (cloud tasks do). */
+  readonly prompt?: string;
+  /** What `start()` hands back as `created` when it adopts the task: the list entry, shaped like a create's answer. */
+  readonly created: unknown;
 }
 
 /** How tracking of one task ended. */

@@ -44,3 +44,12 @@ export function onAbort(signal: AbortSignal, callback: () => void): () => void {
 }
 
 function noop(): void {}
+
+/** `promise`, or a rejection with `signal.reason` as soon as the signal aborts (one hub listener, removed once settled). */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const off = onAbort(signal, () => reject(signal.reason));
+    promise.then(resolve, reject).finally(off);
+  });
+}
