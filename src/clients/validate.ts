@@ -44,3 +44,10 @@ export function intParam(value: unknown, name: string, min: number, max = Number
   }
   return value;
 }
+
+/** An optional boolean query parameter, as the API spells it (`true`/`false`), or undefined. */
+export function boolParam(value: unknown, name: string): 'true' | 'false' | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new ValidationError(`${name} must be a boolean, got ${typeof value}`);
+  return value ? 'true' : 'false';
+}
