@@ -2,7 +2,8 @@
  * Runs the benchmarks and prints the final table: `tsx bench/run.ts [--full] [name …] [flags]`.
  *
  * Quick mode (the default) finishes in under two minutes on a 2-core machine; `--full` uses the sizes of
- * the issue. Names pick benchmarks (default: all): bulk-cancel, tracking, polling, shutdown, client, stores.
+ * the issue. Names pick benchmarks (default: all): bulk-cancel, tracking, polling, shutdown, client, stores,
+ * telemetry.
  *
  * Flags:
  * - `--breakdown`: extra figures that explain a result (client: layer by layer; tracking: what a
@@ -23,9 +24,10 @@ import { markdownTable, textTable, type Benchmark, type Row } from './lib/report
 import { polling } from './polling.js';
 import { shutdown } from './shutdown.js';
 import { stores } from './stores.js';
+import { telemetry } from './telemetry.js';
 import { tracking } from './tracking.js';
 
-const BENCHMARKS: readonly Benchmark[] = [bulkCancel, tracking, polling, shutdown, client, stores];
+const BENCHMARKS: readonly Benchmark[] = [bulkCancel, tracking, polling, shutdown, client, stores, telemetry];
 const FLAGS = ['--full', '--breakdown', '--profile', '--markdown', '--strict'] as const;
 
 const args = process.argv.slice(2);

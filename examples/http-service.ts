@@ -3,13 +3,15 @@
  * request's lifetime, and shuts down cleanly on SIGTERM/SIGINT.
  *
  *   POST /runs  {"prompt": "…", "timeoutMs"?: 60000}  → starts a run, answers when it ends
- *   GET  /healthz                                     → 200 while serving, 503 once shutting down
+ *   GET  /healthz                                     → liveness: 200 until the manager is closed
+ *   GET  /readyz                                      → readiness: 200 while the manager is ready, else 503
  *
  * - The client goes away (closes the connection) → the request's AbortSignal aborts → the run is cancelled.
  * - A run outlives its deadline → the manager cancels it and the request gets 504.
- * - SIGTERM: /healthz turns 503, the server stops accepting connections, `manager.shutdown()` cancels
- *   every run still going (their requests get 503), the server closes once every response is written,
- *   and a shutdown report is printed. Exit code 0 when every run ended (finished or cancel confirmed),
+ * - SIGTERM: /readyz turns 503 (the manager is shutting down) and new runs get 503 while
+ *   `manager.shutdown()` cancels every run still going (their requests get 503); the server keeps
+ *   listening meanwhile, so that probes and late requests get an answer rather than a refused
+ *   connection, then closes once every response is written, and a shutdown report is printed. Exit code 0 when every run ended (finished or cancel confirmed),
  *   1 when a cancel could not be confirmed within the grace period. We exit 0 rather than 143 on
  *   purpose: a drained shutdown is a success, and we own the signal (the manager's `shutdown` option is
  *   left off, so it neither listens for signals nor calls process.exit).
@@ -83,8 +85,14 @@ const server = createServer((req, res) => {
 });
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Both probes answer with manager.health(): { ready, state, tracked, store, lastSuccessAt, lastErrorAt }.
   if (req.method === 'GET' && req.url === '/healthz') {
-    return send(res, shuttingDown ? 503 : 200, { status: shuttingDown ? 'shutting down' : 'ok' });
+    const health = manager.health();
+    return send(res, health.state === 'closed' ? 503 : 200, health);
+  }
+  if (req.method === 'GET' && req.url === '/readyz') {
+    const health = manager.health();
+    return send(res, health.ready ? 200 : 503, health);
   }
   if (req.method !== 'POST' || req.url !== '/runs') return send(res, 404, { error: 'not found' });
   if (shuttingDown) return send(res, 503, { error: 'shutting down' });
@@ -162,14 +170,12 @@ let stopping: Promise<void> | undefined;
 function shutdown(signal: string): Promise<void> {
   stopping ??= (async () => {
     log(`${signal}: shutting down`);
-    shuttingDown = true; // readiness fails; new requests get 503
-    const closed = new Promise<void>((resolve) => server.close(() => resolve())); // no new connections
-    server.closeIdleConnections();
-
-    const report = await manager.shutdown({ graceMs: GRACE_MS }); // cancels every run still going
+    shuttingDown = true; // new runs get 503
+    const report = await manager.shutdown({ graceMs: GRACE_MS }); // cancels every run still going; /readyz is 503 from now on
     // Those runs' requests now get their 503. Once every response is written, what is left open holds
     // no request (idle keep-alives, a client's pre-opened socket): close it so server.close() completes.
     await allAnswered(2_000);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve())); // no new connections
     server.closeAllConnections();
     await closed;
 

@@ -1,5 +1,7 @@
 import { RequestCore, type RequestOptions } from './core.js';
+import type { CloudStreamEvent, CloudStreamLogsOptions } from './log-types.js';
 import type { ClientOptions } from './options.js';
+import { cloudLogStream, streamPolicy, type StreamPolicy } from './sse.js';
 import type {
   CloudContinueBody,
   CloudContinueResponse,
@@ -10,9 +12,9 @@ import type {
   CloudStopResponse,
   CloudTaskResponse,
 } from './types.js';
-import { checkBody, intParam, pathId, requiredText } from './validate.js';
+import { boolParam, checkBody, intParam, pathId, requiredText } from './validate.js';
 
-const CLOUD_API = { name: 'CloudClient', envVar: 'BLACKBOX_CLOUD_API_KEY', defaultBaseUrl: 'https://cloud.blackbox.ai' } as const;
+const CLOUD_API = { name: 'CloudClient', envVar: 'BLACKBOX_CLOUD_API_KEY', defaultBaseUrl: 'https://cloud.blackbox.ai', kind: 'cloud' } as const;
 
 /**
  * Client of the BLACKBOX Cloud API (tasks). Same guarantees as {@link AgentClient}.
@@ -30,6 +32,7 @@ const CLOUD_API = { name: 'CloudClient', envVar: 'BLACKBOX_CLOUD_API_KEY', defau
  */
 export class CloudClient {
   readonly #core: RequestCore;
+  readonly #streams: StreamPolicy;
 
   /**
    * Creates a client; nothing is sent. Throws a `ValidationError` when there is no key (neither
@@ -38,6 +41,7 @@ export class CloudClient {
    */
   constructor(options: ClientOptions = {}) {
     this.#core = new RequestCore(options, CLOUD_API);
+    this.#streams = streamPolicy(options, CLOUD_API);
   }
 
   /** The base URL requests go to. */
@@ -54,7 +58,7 @@ export class CloudClient {
   async createTask(body: CloudCreateTaskBody, options?: RequestOptions): Promise<CloudTaskResponse> {
     checkBody(body, 'body');
     requiredText(body.prompt, 'prompt');
-    return this.#core.request({ method: 'POST', path: 'api/tasks', json: body }, options);
+    return this.#core.request({ method: 'POST', path: 'api/tasks', json: body, operation: 'create' }, options);
   }
 
   /** Lists tasks. `limit` is 1–100; `status` one of `active`, `completed`, `failed`, `stopped`. */
@@ -64,17 +68,17 @@ export class CloudClient {
       offset: intParam(query.offset, 'offset', 0),
       status: query.status,
     };
-    return this.#core.request({ method: 'GET', path: 'api/tasks', searchParams }, options);
+    return this.#core.request({ method: 'GET', path: 'api/tasks', searchParams, operation: 'list' }, options);
   }
 
   /** One task. */
   async getTask(taskId: string, options?: RequestOptions): Promise<CloudTaskResponse> {
-    return this.#core.request({ method: 'GET', path: `api/tasks/${pathId(taskId, 'taskId')}` }, options);
+    return this.#core.request({ method: 'GET', path: `api/tasks/${pathId(taskId, 'taskId')}`, operation: 'get' }, options);
   }
 
   /** A task's status, with `isDone` and `inProgress`. */
   async getStatus(taskId: string, options?: RequestOptions): Promise<CloudStatusResponse> {
-    return this.#core.request({ method: 'GET', path: `api/tasks/${pathId(taskId, 'taskId')}/status` }, options);
+    return this.#core.request({ method: 'GET', path: `api/tasks/${pathId(taskId, 'taskId')}/status`, operation: 'status' }, options);
   }
 
   /**
@@ -82,7 +86,7 @@ export class CloudClient {
    * answers 400, a `BadRequestError`.
    */
   async stop(taskId: string, options?: RequestOptions): Promise<CloudStopResponse> {
-    return this.#core.request({ method: 'PATCH', path: `api/tasks/${pathId(taskId, 'taskId')}`, json: { action: 'stop' } }, options);
+    return this.#core.request({ method: 'PATCH', path: `api/tasks/${pathId(taskId, 'taskId')}`, json: { action: 'stop' }, operation: 'cancel' }, options);
   }
 
   /** Continues a task with a follow-up prompt. */
@@ -90,6 +94,34 @@ export class CloudClient {
     const path = `api/tasks/${pathId(taskId, 'taskId')}/continue`;
     checkBody(body, 'body');
     requiredText(body.currentPrompt, 'currentPrompt');
-    return this.#core.request({ method: 'POST', path, json: body }, options);
+    return this.#core.request({ method: 'POST', path, json: body, operation: 'continue' }, options);
+  }
+
+  /**
+   * A task's log and status as they happen (Server-Sent Events): `{ event, data }` for each event,
+   * ending with `complete`. A dropped connection is reopened from the next log index, with the client's
+   * backoff, so that no log is repeated or skipped; `retries` bounds the failed attempts in a row between
+   * two new logs. Bad input throws a `ValidationError` at once; otherwise nothing is sent until a loop
+   * starts, and each loop is a stream of its own, from `fromIndex`. Leaving the loop early or aborting
+   * `signal` closes the connection. Errors of the request (401, 404, …) reject the loop with the typed
+   * error; an event whose data is not a JSON object rejects it with an `InvalidResponseError`.
+   *
+   * @example
+   * ```ts
+   * import { CloudClient } from 'taskguard';
+   *
+   * const cloud = new CloudClient();
+   * const { task } = await cloud.createTask({ prompt: 'Fix the flaky test' });
+   * for await (const { event, data } of cloud.streamLogs(task.id)) {
+   *   if (event === 'log') console.log(`#${data.index} ${data.log.message}`);
+   *   if (event === 'complete') console.log(`${data.status} after ${data.totalLogs} lines`);
+   * }
+   * ```
+   */
+  streamLogs(taskId: string, options: CloudStreamLogsOptions = {}): AsyncIterable<CloudStreamEvent> {
+    const path = `api/tasks/${pathId(taskId, 'taskId')}/stream`;
+    const fromIndex = intParam(options.fromIndex, 'fromIndex', 0) ?? 0;
+    const includeStatus = boolParam(options.includeStatus, 'includeStatus');
+    return cloudLogStream(this.#core, this.#streams, path, fromIndex, includeStatus, options);
   }
 }

@@ -1,10 +1,11 @@
 import ky, { type KyInstance } from 'ky';
 import pRetry from 'p-retry';
-import { BlackboxError, ConnectionError, InvalidResponseError, RequestTimeoutError, type RequestInfo } from '../errors/classes.js';
+import { ApiError, BlackboxError, ConnectionError, InvalidResponseError, RequestTimeoutError, type RequestInfo } from '../errors/classes.js';
 import { errorFromResponse, parseBody } from '../errors/factory.js';
-import { onAbort } from '../util/abort-hub.js';
+import { onAbort, raceAbort } from '../util/abort-hub.js';
 import { parseRetryAfter } from '../util/retry-after.js';
 import { sleep } from '../util/sleep.js';
+import { createRequestTelemetry, type ApiOperation, type RequestTelemetry } from '../telemetry/request-telemetry.js';
 import { isRetryable, mayHaveBeenApplied, retryDelay } from './policy.js';
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
 
@@ -33,6 +34,8 @@ export interface CoreRequest {
   readonly path: string;
   readonly json?: unknown;
   readonly searchParams?: Readonly<Record<string, string | number | undefined>>;
+  /** What the request does, as telemetry names it; a stream's is `stream`. */
+  readonly operation?: ApiOperation;
 }
 
 /** Which API a core talks to: it names the key's environment variable and the default base URL. */
@@ -40,6 +43,8 @@ export interface ApiDescriptor {
   readonly name: string;
   readonly envVar: string;
   readonly defaultBaseUrl: string;
+  /** The kind of task the API serves (`agent`, `cloud`): the `taskguard.kind` of its requests. */
+  readonly kind: string;
 }
 
 /**
@@ -49,9 +54,11 @@ export interface ApiDescriptor {
 export class RequestCore {
   readonly #options: ResolvedClientOptions;
   readonly #ky: KyInstance;
+  readonly #telemetry: RequestTelemetry;
 
   constructor(options: ClientOptions, api: ApiDescriptor) {
     this.#options = resolveClientOptions(options, api);
+    this.#telemetry = createRequestTelemetry(api.kind);
     this.#ky = ky.create({
       prefixUrl: this.#options.baseUrl,
       headers: { authorization: `Bearer ${this.#options.apiKey}`, accept: 'application/json' },
@@ -79,7 +86,7 @@ export class RequestCore {
    * Sends the request under the request policy (`policy.ts`): retried while the policy allows and the
    * call's budget lasts; resolves with the parsed JSON body.
    */
-  async request<T>(request: CoreRequest, options: RequestOptions = {}): Promise<T> {
+  async request<T>(request: CoreRequest & { readonly operation: ApiOperation }, options: RequestOptions = {}): Promise<T> {
     const { signal } = options;
     const { retryBackoff, maxRetryAfterMs } = this.#options;
     const retries = options.retries ?? this.#options.retries;
@@ -88,8 +95,15 @@ export class RequestCore {
     const run = options.runAttempt ?? runNow;
     signal?.throwIfAborted();
     const retrying = pRetry(
-      // The attempt's timer starts when it gets its slot; it never runs past the call's budget.
-      () => run(() => this.#attempt<T>(request, Math.max(1, Math.min(timeoutMs, budgetEnd - Date.now())), signal)),
+      // The attempt's timer starts when it gets its slot; it never runs past the call's budget. A call
+      // aborted while it waits for its slot rejects at once, and gives the slot back unsent.
+      () => {
+        const attempt = run(() => {
+          signal?.throwIfAborted();
+          return this.#attempt<T>(request, Math.max(1, Math.min(timeoutMs, budgetEnd - Date.now())), signal);
+        });
+        return signal ? raceAbort(attempt, signal) : attempt;
+      },
       {
         retries,
         // The delay is the policy's (backoff with the server's capped hint), awaited in shouldRetry,
@@ -113,7 +127,21 @@ export class RequestCore {
     });
   }
 
-  async #attempt<T>(request: CoreRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
+  /** One attempt, counted and timed as one request of its operation: a retry is another request. */
+  async #attempt<T>(request: CoreRequest & { readonly operation: ApiOperation }, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
+    let status: number | undefined;
+    const end = this.#telemetry.start(request.operation);
+    try {
+      const value = await this.#send<T>(request, timeoutMs, signal, (answered) => (status = answered));
+      end({ status });
+      return value;
+    } catch (error) {
+      end({ status, error });
+      throw error;
+    }
+  }
+
+  async #send<T>(request: CoreRequest, timeoutMs: number, signal: AbortSignal | undefined, answered: (status: number) => void): Promise<T> {
     const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
     // One controller per attempt, aborted by the timeout or by the caller's signal (through the abort
     // hub: one listener on the caller's signal, however many requests share it).
@@ -127,6 +155,7 @@ export class RequestCore {
         searchParams: definedParams(request.searchParams),
         signal: attempt.signal,
       });
+      answered(response.status);
       const bodyText = this.#redact(await readBody(response, this.#options.maxResponseBytes, info));
       if (response.ok) return parseSuccess<T>(response, bodyText, info);
       throw errorFromResponse({
@@ -159,8 +188,20 @@ export class RequestCore {
    * error factory like any other.
    */
   async openStream(request: CoreRequest, options: Pick<RequestOptions, 'signal' | 'timeoutMs'> = {}): Promise<Response> {
+    options.signal?.throwIfAborted();
+    const end = this.#telemetry.start(request.operation ?? 'stream');
+    try {
+      const response = await this.#openStream(request, options);
+      end({ status: response.status });
+      return response;
+    } catch (error) {
+      end({ status: error instanceof ApiError ? error.status : undefined, error });
+      throw error;
+    }
+  }
+
+  async #openStream(request: CoreRequest, options: Pick<RequestOptions, 'signal' | 'timeoutMs'>): Promise<Response> {
     const { signal } = options;
-    signal?.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
     const attempt = new AbortController();

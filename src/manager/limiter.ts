@@ -1,4 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { RequestOutcomes } from './health.js';
 
 /**
  * The one limiter of a manager: every API request, polls and cancels together, runs through one
@@ -8,11 +9,14 @@ import pLimit, { type LimitFunction } from 'p-limit';
 export class Limiter {
   readonly #limit: LimitFunction;
   readonly #onRelease: () => void;
+  readonly #outcomes: RequestOutcomes;
   #submitted = 0;
 
-  constructor(concurrency: number, onRelease: () => void) {
+  /** `outcomes` learns how each request ended: every request of the manager runs here. */
+  constructor(concurrency: number, onRelease: () => void, outcomes: RequestOutcomes) {
     this.#limit = pLimit(concurrency);
     this.#onRelease = onRelease;
+    this.#outcomes = outcomes;
   }
 
   /** The cap on requests in flight. */
@@ -34,7 +38,12 @@ export class Limiter {
   async run<T>(task: () => Promise<T>): Promise<T> {
     this.#submitted++;
     try {
-      return await this.#limit(task);
+      const value = await this.#limit(task);
+      this.#outcomes.succeeded();
+      return value;
+    } catch (error) {
+      this.#outcomes.failed(error);
+      throw error;
     } finally {
       this.#submitted--;
       this.#onRelease();

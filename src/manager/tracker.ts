@@ -3,7 +3,9 @@ import { cappedRetryAfter } from '../clients/policy.js';
 import { refKey, type TaskRef } from '../refs.js';
 import { onAbort as onAbortOf } from '../util/abort-hub.js';
 import { backoffDelay } from '../util/backoff.js';
+import { createTaskTelemetry, type TaskTelemetry } from '../telemetry/task-telemetry.js';
 import type { TaskManagerEvents } from './events.js';
+import { RequestOutcomes } from './health.js';
 import { Limiter } from './limiter.js';
 import type { Registry } from './registry.js';
 import type { ResolvedManagerOptions } from './options.js';
@@ -43,6 +45,9 @@ export class Tracker {
   readonly #scheduler: Scheduler<Entry>;
   readonly #limiter: Limiter;
   readonly #registry: Registry;
+  readonly #telemetry: TaskTelemetry;
+  /** How the manager's API requests ended, for `health()`. */
+  readonly requests: RequestOutcomes;
   /** One attempt in one slot of the limiter, queued like a cancel. */
   readonly #runAttempt = <T>(attempt: () => Promise<T>): Promise<T> => this.#limiter.run(attempt);
 
@@ -50,7 +55,9 @@ export class Tracker {
     this.#options = options;
     this.#emit = emit;
     this.#registry = registry;
-    this.#limiter = new Limiter(options.concurrency, () => this.#scheduler.pump());
+    this.requests = new RequestOutcomes(options.clock);
+    this.#limiter = new Limiter(options.concurrency, () => this.#scheduler.pump(), this.requests);
+    this.#telemetry = createTaskTelemetry(options.clock, () => this.#limiter.concurrency);
     this.#scheduler = new Scheduler<Entry>(options.clock, {
       onDue: ({ record }) => this.#dispatch(record),
       onDeadline: ({ record }) => this.#onDeadline(record),
@@ -86,6 +93,7 @@ export class Tracker {
       this.#records.set(key, record);
       this.#registry.add(ref, key, deadline);
       if (deadline !== undefined) this.#setDeadline(record, deadline, false);
+      this.#telemetry.tracked(record);
       this.#emit('tracked', { ref, deadline });
       this.#schedule(record, this.#options.clock.now());
     }
@@ -151,6 +159,7 @@ export class Tracker {
 
   clear(): void {
     this.#scheduler.clear();
+    this.#telemetry.close();
   }
 
   #tie(record: TaskRecord, signal: AbortSignal): void {
@@ -177,6 +186,7 @@ export class Tracker {
   }
 
   #onDeadline(record: TaskRecord): void {
+    this.#telemetry.timeout(record);
     this.#emit('timeout', { ref: record.ref, deadline: record.deadline ?? this.#options.clock.now() });
     this.requestCancel(record, 'deadline').catch(() => {});
   }
@@ -186,7 +196,7 @@ export class Tracker {
     const signal = this.#startOp(record, 'poll');
     const seq = record.opSeq;
     this.#limiter
-      .run(() => record.backend.getStatus(record.ref.id, { signal }))
+      .run(() => this.#telemetry.within(record, () => record.backend.getStatus(record.ref.id, { signal })))
       .then(
         (status) => {
           if (this.#endOp(record, seq)) this.#onStatus(record, status);
@@ -202,11 +212,12 @@ export class Tracker {
     const seq = record.opSeq;
     const reason = record.cancelReason ?? 'user';
     const { backend } = record;
-    this.limited(backend, (options) => backend.cancel(record.ref.id, options), signal).then(
+    this.limited(backend, (options) => this.#telemetry.within(record, () => backend.cancel(record.ref.id, options)), signal).then(
       (status) => {
         if (!this.#endOp(record, seq)) return;
         const value = cancelValueOf(status);
         record.cancelValue = value;
+        if (value.result === 'cancelled') this.#telemetry.cancelled(record, reason);
         if (value.result === 'cancelled') this.#emit('cancelled', { ref: record.ref, reason, status });
         record.answerCancelWaiters({ value });
         record.attempt = 0;
@@ -248,6 +259,7 @@ export class Tracker {
     if (previous?.raw !== status.raw) {
       record.attempt = 0;
       this.#registry.update(record.ref, record.key, { status: status.raw });
+      this.#telemetry.status(record, status);
       this.#emit('status', { ref: record.ref, status, previous });
     }
     if (TERMINAL_STATES.has(status.state)) return this.#settle(record, outcomeOf(record, status));
@@ -296,6 +308,7 @@ export class Tracker {
     if (forget) this.#registry.remove(record.ref, record.key);
     const status = record.status?.raw ?? null;
     const result: TaskResult = error === undefined ? { ...record.ref, outcome, status } : { ...record.ref, outcome, status, error };
+    this.#telemetry.settled(record, result);
     if (record.cancelWaiters) {
       record.answerCancelWaiters(record.status && TERMINAL_STATES.has(record.status.state) ? { value: cancelValueOf(record.status) } : { error });
     }
