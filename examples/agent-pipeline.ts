@@ -1,27 +1,27 @@
 /**
  * An agent pipeline: a chain of BLACKBOX agent runs, each step continuing the conversation of the one
- * before it with `continueTask`, under ONE overall deadline, cancelled as a whole when a step fails.
+ * before it with `continueTask`, in ONE task group: one deadline over every run, and fail-fast.
  *
  *            ┌─► implement ─► review
  *   plan ────┤
  *            └─► tests
  *
- * - One AbortSignal per pipeline, aborted by whichever comes first: a step that fails, or a timer at the
- *   pipeline's overall deadline. Every run of the pipeline is tracked with it, so when it aborts every
- *   run still going is cancelled, and each `done` resolves once its cancel is confirmed.
- *   (Not `AbortSignal.any([…, AbortSignal.timeout(ms)])`: on Node 20 the timeout signal inside can be
- *   garbage-collected and then never fires — nodejs/node#57736. A plain timer cannot be.)
- * - The create/continue request itself is NOT given the signal: aborting it half-way could leave a run
- *   created on the server whose ID we never learn. It is tracked with the (maybe already aborted)
- *   signal as soon as its ID is known instead, which cancels it at once if the pipeline is over.
+ * - `manager.group({ timeoutMs, failFast: true })`: every run tracked through the group gets the
+ *   group's deadline, so at the deadline the manager cancels whatever still runs (it ends `timed_out`);
+ *   the first run that ends `failed` makes the group cancel the others (they end `cancelled`).
+ *   `group.wait()` resolves once every run of the pipeline has ended, with the group's outcome.
+ * - A step makes its own create/continue request (a continuation is not a `start()`) and does not abort
+ *   it half-way: a run created on the server whose ID we never learn would run unwatched. It checks
+ *   `group.closed` first, so that nothing new starts once the pipeline is over, and tracks its run
+ *   through the group as soon as the ID is known (a closed group cancels it at once).
  *
  * Run it from the repository:   npx tsx examples/agent-pipeline.ts
  * It plays three pipelines against an embedded simulator (unless TASKGUARD_BASE_URL is set): one that
  * completes, one whose `tests` step fails (so `implement` is cancelled), and one that runs out of time
  * (so `review` is cancelled). The prompts' `[sim:…]` hints script each run (see docs/simulator.md).
  */
-// In your code: import { AgentClient, TaskManager, type TaskResult } from 'taskguard';
-import { AgentClient, TaskManager, type TaskResult } from '../src/index.js';
+// In your code: import { AgentClient, TaskManager, type GroupResult } from 'taskguard';
+import { AgentClient, TaskManager, type GroupResult } from '../src/index.js';
 // In your code: import { createSimulator } from 'taskguard/simulator';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 
@@ -44,31 +44,13 @@ const manager = new TaskManager({
 });
 
 // ---------------------------------------------------------------------------------------------------
-/** Why a pipeline stopped early: its overall deadline passed. */
-class DeadlineExceeded extends Error {
-  override name = 'DeadlineExceeded';
-  constructor(readonly budgetMs: number) {
-    super(`the pipeline's budget of ${budgetMs} ms ran out`);
-  }
-}
-
-/** Why a pipeline stopped early: the step that failed, with how its run ended. */
-class StepFailed extends Error {
-  override name = 'StepFailed';
-  constructor(
-    readonly step: string,
-    readonly result: TaskResult,
-  ) {
-    super(`step "${step}" ended ${result.outcome} (${result.status ?? 'no status'})`);
-  }
-}
-
 interface PipelineReport {
   readonly name: string;
-  readonly outcome: 'completed' | 'failed' | 'deadline';
+  readonly outcome: 'completed' | 'failed' | 'deadline' | 'cancelled' | 'over budget';
   readonly detail: string;
   readonly completed: readonly string[];
   readonly cancelled: readonly string[];
+  readonly taskMinutes: number;
   readonly ms: number;
 }
 
@@ -77,32 +59,28 @@ type Prompts = Readonly<Record<'plan' | 'implement' | 'tests' | 'review', string
 
 async function runPipeline(name: string, prompts: Prompts, budgetMs: number): Promise<PipelineReport> {
   const started = Date.now();
-  const pipeline = new AbortController(); // aborted on the first failure or at the deadline
-  const { signal } = pipeline;
-  const deadline = setTimeout(() => pipeline.abort(new DeadlineExceeded(budgetMs)), budgetMs);
+  const group = manager.group({ name, timeoutMs: budgetMs, failFast: true });
   const completed: string[] = [];
   const cancelled: string[] = [];
   const steps: Promise<unknown>[] = []; // every step that started, so none is left behind
+  const labels = new Map<string, string>(); // run ID → step
 
-  /** Runs one step: creates its run (never aborted half-way), tracks it under the pipeline's signal. */
+  /** Runs one step: creates its run (never aborted half-way) and tracks it through the group. */
   const step = (label: string, create: () => Promise<string>): Promise<string> => {
     const running = (async () => {
-      signal.throwIfAborted(); // the pipeline is over: do not start anything new
+      if (group.closed) throw new Error(`the pipeline is over (${group.closed}): ${label} not started`);
       const runId = await create();
-      const result = await manager.track({ kind: 'agent', id: runId }, { signal }).done; // never rejects
+      labels.set(runId, label);
+      const result = await group.track({ kind: 'agent', id: runId }).done; // never rejects
       if (result.outcome === 'completed') {
         completed.push(label);
         return runId;
       }
-      if (result.outcome === 'cancelled' && signal.aborted) {
-        cancelled.push(label); // cancelled because of another step or the deadline
-        throw signal.reason;
-      }
-      throw new StepFailed(label, result);
+      // Stopped by the group (another step failed, or the deadline), not by its own failure.
+      if (group.closed && (result.outcome === 'cancelled' || result.outcome === 'timed_out')) cancelled.push(label);
+      throw new Error(`step "${label}" ended ${result.outcome}`);
     })();
-    // The first step to fail (its run, or its create request) aborts the pipeline, which cancels every
-    // other run of it; aborting again later is a no-op.
-    steps.push(running.catch((error: unknown) => pipeline.abort(error)));
+    steps.push(running.catch(() => {})); // the group's result says why a pipeline stopped
     return running;
   };
 
@@ -112,15 +90,31 @@ async function runPipeline(name: string, prompts: Prompts, budgetMs: number): Pr
     const testing = step('tests', async () => (await agent.continueTask(plan, { prompt: prompts.tests })).runId);
     const implemented = await implementing;
     await Promise.all([step('review', async () => (await agent.continueTask(implemented, { prompt: prompts.review })).runId), testing]);
-    return { name, outcome: 'completed', detail: `${completed.length} steps`, completed, cancelled, ms: Date.now() - started };
   } catch {
-    await Promise.all(steps); // every step has ended (its cancel confirmed) before we report
-    const reason: unknown = signal.reason;
-    const outcome = reason instanceof DeadlineExceeded ? 'deadline' : 'failed';
-    const detail = reason instanceof Error ? reason.message : String(reason);
-    return { name, outcome, detail, completed, cancelled, ms: Date.now() - started };
-  } finally {
-    clearTimeout(deadline);
+    // A step stopped: the group has cancelled the others (or the deadline did); its result tells why.
+  }
+  await Promise.all(steps); // every create has answered and its run is in the group
+  const result = await group.wait(); // every run has ended (its cancel confirmed); never rejects
+  const ms = Date.now() - started;
+  return { name, ...describe(result, budgetMs, labels), completed, cancelled, taskMinutes: result.taskMinutes, ms };
+}
+
+/** The pipeline's outcome in words, from the group's result. */
+function describe(result: GroupResult, budgetMs: number, labels: ReadonlyMap<string, string>): Pick<PipelineReport, 'outcome' | 'detail'> {
+  switch (result.outcome) {
+    case 'completed':
+      return { outcome: 'completed', detail: `${result.counts.completed} steps` };
+    case 'timed_out':
+      return { outcome: 'deadline', detail: `the pipeline's budget of ${budgetMs} ms ran out` };
+    case 'failed': {
+      const failed = result.results.find((r) => r.outcome !== 'completed' && r.outcome !== 'cancelled');
+      const detail = failed ? `step "${labels.get(failed.id) ?? failed.id}" ended ${failed.outcome} (${failed.status ?? 'no status'})` : 'a step did not complete';
+      return { outcome: 'failed', detail };
+    }
+    case 'cancelled':
+      return { outcome: 'cancelled', detail: 'the pipeline was cancelled' };
+    case 'over_budget':
+      return { outcome: 'over budget', detail: `${result.taskMinutes.toFixed(2)} task-minutes` };
   }
 }
 
@@ -163,6 +157,7 @@ for (const r of reports) {
   const cancelled = r.cancelled.length > 0 ? `; cancelled: ${r.cancelled.join(', ')}` : '';
   console.log(`pipeline ${r.name}: ${r.outcome} — ${r.detail}; completed: ${r.completed.join(', ') || 'none'}${cancelled} (${r.ms} ms)`);
 }
+console.log(`task-minutes: ${reports.map((r) => `${r.name} ${r.taskMinutes.toFixed(3)}`).join(', ')}`);
 
 await manager.shutdown({ graceMs: 5_000 }); // nothing is left to cancel; this also removes the signal handlers
 if (sim) {
