@@ -9,6 +9,7 @@ export { CLIENT_DEFAULTS } from './clients/options.js';
 export type { ClientOptions } from './clients/options.js';
 export type { RequestOptions } from './clients/core.js';
 export type * from './clients/types.js';
+export type * from './clients/log-types.js';
 export {
   BlackboxError,
   ApiError,
@@ -31,10 +32,15 @@ export type { ApiErrorOptions, RequestInfo, ErrorResponse } from './errors/index
 export type { TaskRef, TaskKind } from './refs.js';
 export type { BackoffPolicy } from './util/backoff.js';
 export { TaskManager } from './manager/task-manager.js';
+export { TaskGroup } from './manager/group.js';
+export type { GroupOptions, GroupBudget, GroupOutcome, GroupCounts, GroupResult } from './manager/group-types.js';
+export { GroupClosedError } from './errors/group-closed.js';
+export type { GroupCloseReason } from './errors/group-closed.js';
 export type { TrackOptions, WaitOptions, StartedTask, RecoverOptions, RecoveryReport } from './manager/api-types.js';
 export { MANAGER_DEFAULTS } from './manager/options.js';
-export type { TaskManagerOptions, ShutdownOptions, TaskguardLogger } from './manager/options.js';
-export type { TaskManagerEvents } from './manager/events.js';
+export type { TaskManagerOptions, ShutdownOptions, TaskguardLogger, ReconcileOptions } from './manager/options.js';
+export type { TaskManagerEvents, ReconciledEvent } from './manager/events.js';
+export type { ManagerHealth, ManagerState, StoreState } from './manager/health.js';
 export type { Clock } from './manager/clock.js';
 export { normalizeAgentStatus, normalizeCloudStatus } from './manager/backends.js';
 export { TERMINAL_STATES } from './manager/types.js';
@@ -43,6 +49,7 @@ export type {
   NormalizedStatus,
   TaskBackend,
   BackendCallOptions,
+  CreatedTask,
   TaskOutcome,
   TaskResult,
   TaskHandle,
@@ -53,7 +60,7 @@ export type {
   ShutdownReport,
 } from './manager/types.js';
 export { MemoryStore } from './stores/memory.js';
-export type { TaskStore, StoredTask, StoredTaskPatch, FleetMessage } from './stores/types.js';
+export type { TaskStore, StoredTask, StoredIntent, StoredTaskPatch, FleetMessage } from './stores/types.js';
 export { FileStore } from './stores/file.js';
 export type { FileStoreOptions } from './stores/file.js';
 export { RedisStore } from './stores/redis.js';

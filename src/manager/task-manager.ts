@@ -7,13 +7,19 @@ import { refKey, type TaskKind, type TaskRef } from '../refs.js';
 import { builtInBackends, deadlineOf, describeRef, raceAbort, rethrowLater } from './helpers.js';
 import type { RecoverOptions, RecoveryReport, StartedTask, TrackOptions, WaitOptions } from './api-types.js';
 import { bulkCancel } from './bulk.js';
-import type { TaskManagerEvents } from './events.js';
-import { resolveManagerOptions, type ResolvedManagerOptions, type TaskManagerOptions } from './options.js';
+import { TaskGroup } from './group.js';
+import type { GroupOptions } from './group-types.js';
+import type { ReconciledEvent, TaskManagerEvents } from './events.js';
+import { MANAGER_DEFAULTS, resolveManagerOptions, type ResolvedManagerOptions, type TaskManagerOptions } from './options.js';
+import type { StoredTask } from '../stores/types.js';
 import type { TaskRecord } from './record.js';
 import { runShutdown } from './shutdown.js';
 import { claimOrphans } from './recovery.js';
 import { Registry } from './registry.js';
 import { registerForSignals } from './signals.js';
+import { managerHealth, watchStore, type ManagerHealth, type StoreState } from './health.js';
+import { reconcile } from './reconcile.js';
+import { createOnce, type CreateResult, type StartContext } from './start.js';
 import { Tracker } from './tracker.js';
 import { WarningSink } from './warnings.js';
 import type { BulkCancelResult, CancelValue, ShutdownReport, TaskBackend, TaskHandle, TaskResult } from './types.js';
@@ -46,6 +52,8 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
   /** Ends a shutdown's grace at once (a second signal with `exit: false`). */
   #endGrace: (() => void) | undefined;
   readonly #warnings: WarningSink;
+  readonly #storeState: () => StoreState;
+  readonly #startContext: StartContext;
 
   /**
    * Creates a manager; nothing is sent to the APIs. Throws a `TypeError` or `RangeError` naming an
@@ -58,7 +66,16 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     this.#warnings = new WarningSink(this.#options.logger);
     const { store, workerId, leaseMs, clock } = this.#options;
     this.#registry = new Registry(store, workerId, leaseMs, clock, (error, ref) => this.#emit('error', ref ? { error, ref } : { error }));
+    this.#storeState = watchStore(this.#registry.ready);
     this.#tracker = new Tracker(this.#options, (event, ...args) => this.#emit(event, ...args), this.#registry);
+    this.#startContext = {
+      options: this.#options,
+      tracker: this.#tracker,
+      registry: this.#registry,
+      signal: this.#lifetime.signal,
+      promptCache: new Map(),
+      onReconciled: (event) => this.#emit('reconciled', event),
+    };
     if (store.subscribe) {
       const subscribe = store.subscribe.bind(store);
       // A store that fails to open is reported once, by the registry; only a failed subscribe is ours to report.
@@ -102,28 +119,37 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     const backend = this.#backend(kind);
     if (!backend.create) throw new ValidationError(`the backend of kind "${kind}" has no create(body, { signal })`);
     options.signal?.throwIfAborted();
-    const create = backend.create.bind(backend);
+    // The deadline counts from the call, and a task found by reconciliation gets the same one.
+    const deadline = deadlineOf(options, this.#options);
     // The caller's signal does not abort the create: the server may already have made the task, and
     // an aborted create would leave it running with nobody watching. It is tracked below, where the
     // signal (if it aborted meanwhile) cancels it at once.
-    const creating = this.#tracker.limited(backend, (callOptions) => create(body, callOptions), this.#lifetime.signal);
+    const creating = createOnce(this.#startContext, kind, backend, body, deadline);
     this.#creating.add(creating);
-    let id: string;
-    let created: unknown;
+    let made: CreateResult;
     try {
-      ({ id, created } = await creating);
+      made = await creating;
     } finally {
       this.#creating.delete(creating);
     }
+    const [first, ...duplicates] = made.tasks;
     // close() came while the answer was on its way: nothing may be tracked after close, and a task the
     // caller never hears of would run unwatched. The error names it, so the caller can act on it.
     if (this.#closing) {
+      const id = first!.id;
       throw new ManagerClosedError(`the manager was closed while a ${kind} task was being created: ${kind}:${id} exists but is not tracked (cancel it, or track it with another manager)`, { ref: { kind, id } });
     }
+    const trackOptions: TrackOptions = deadline === undefined ? { signal: options.signal } : { deadline, signal: options.signal };
+    const records = made.tasks.map((task) => this.#track({ kind, id: task.id }, trackOptions));
+    if (made.intent) this.#registry.remove(made.intent, refKey(made.intent));
+    const record = records[0]!;
+    record.handle.created = first!.created;
+    record.handle.reconciled = made.reconciled;
     // A task created while shutdown began is tracked all the same and cancelled at once: never orphaned.
-    const record = this.#track({ kind, id }, options);
-    record.handle.created = created;
-    if (this.#state !== 'open') this.#tracker.requestCancel(record, 'shutdown').catch(() => {});
+    if (this.#state !== 'open') for (const each of records) this.#tracker.requestCancel(each, 'shutdown').catch(() => {});
+    else if (duplicates.length > 0 && this.#options.reconcile && this.#options.reconcile.duplicates === 'cancel') {
+      void this.cancelMany(records.slice(1).map((each) => each.ref));
+    }
     options.signal?.throwIfAborted();
     return record.handle as StartedTask<unknown>;
   }
@@ -189,7 +215,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     if (policy !== 'cancel' && policy !== 'resume') throw new TypeError(`policy must be "cancel" or "resume", got ${String(policy)}`);
     if (this.#state !== 'open') throw new ManagerClosedError('cannot recover: the manager is not open');
     await this.#registry.ready;
-    const { claimed, skipped } = await claimOrphans({
+    const { claimed, skipped, intents } = await claimOrphans({
       store: this.#options.store,
       workerId: this.#options.workerId,
       concurrency: this.#options.concurrency,
@@ -199,8 +225,70 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
         if (this.#state === 'open') this.#track(ref, deadline === null ? {} : { deadline });
       },
     });
+    const reconciled: ReconciledEvent[] = [];
+    await Promise.all(
+      intents.map(async (intent) => {
+        const event = await this.#reconcileIntent(intent).catch((error: unknown) => {
+          // Unknown yet: the intent stays ours in the store, and a later recover() elsewhere finds it.
+          this.#emit('error', { error, ref: { kind: intent.kind, id: intent.id } });
+          return undefined;
+        });
+        if (!event) return;
+        reconciled.push(event);
+        claimed.push(...event.refs);
+      }),
+    );
     const cancel = policy === 'cancel' ? await this.cancelMany(claimed) : undefined;
-    return { policy, claimed, skipped, cancel };
+    return { policy, claimed, skipped, cancel, reconciled };
+  }
+
+  /** Looks a dead worker's unanswered create up, tracks what it made with the intended deadline, forgets the intent. */
+  async #reconcileIntent(intent: StoredTask): Promise<ReconciledEvent> {
+    const { kind } = intent;
+    const backend = this.#backend(kind);
+    const settings = this.#options.reconcile || MANAGER_DEFAULTS.reconcile;
+    const { outcome, found } = await reconcile({
+      backend,
+      kind,
+      fingerprint: intent.intent!.fingerprint,
+      sentAt: intent.intent!.sentAt,
+      skewMs: settings.skewMs,
+      settleMs: settings.settleMs,
+      maxPages: settings.maxPages,
+      run: (call) => this.#tracker.limited(backend, call, this.#lifetime.signal),
+      signal: this.#lifetime.signal,
+      owned: (id) => this.#tracker.get(refKey({ kind, id })) !== undefined,
+      promptCache: this.#startContext.promptCache,
+    });
+    const refs = found.map((task) => ({ kind, id: task.id }));
+    if (this.#state === 'open') for (const ref of refs) this.#track(ref, intent.deadline === null ? {} : { deadline: intent.deadline });
+    const ref = { kind, id: intent.id };
+    this.#registry.remove(ref, refKey(ref));
+    const event: ReconciledEvent = { kind, outcome, refs };
+    this.#emit('reconciled', event);
+    return event;
+  }
+
+  /**
+   * A group of tasks under one deadline, one budget and one concurrency limit, for a pipeline step that
+   * fans out many runs: start and track tasks through it, then `wait()` for all of them. Throws a
+   * `TypeError` or `RangeError` naming an invalid option (`group.maxConcurrent`, …).
+   *
+   * @example
+   * ```ts
+   * import { AgentClient, TaskManager } from 'taskguard';
+   *
+   * const manager = new TaskManager({ agent: new AgentClient() });
+   * const review = manager.group({ name: 'review', timeoutMs: 15 * 60_000, maxConcurrent: 3, failFast: true });
+   * for (const pr of [101, 102, 103, 104]) {
+   *   review.start('agent', { prompt: `Review pull request #${pr}` }).catch(() => {}); // wait() reports on every task
+   * }
+   * const result = await review.wait(); // never rejects
+   * console.log(result.outcome, result.counts, `${result.taskMinutes.toFixed(1)} task-minutes`);
+   * ```
+   */
+  group(options: GroupOptions = {}): TaskGroup {
+    return new TaskGroup({ manager: this, clock: this.#options.clock, defaultTimeoutMs: this.#options.defaultTimeoutMs }, options);
   }
 
   /** Refs still tracked. */
@@ -275,6 +363,14 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
    */
   stats(): { readonly tracked: number; readonly timersArmed: number; readonly requests: number } {
     return this.#tracker.stats();
+  }
+
+  /**
+   * For probes: `ready` (open, store open: it can take work), `state`, the tasks tracked, the store's
+   * state, and when the manager's last API request succeeded and failed. Never throws, even once closed.
+   */
+  health(): ManagerHealth {
+    return managerHealth(this.#state, this.#tracker.stats().tracked, this.#storeState(), this.#tracker.requests);
   }
 
   #track(ref: TaskRef, options: TrackOptions): TaskRecord {
