@@ -54,7 +54,11 @@ export function cloudClient(context: CliContext, options: ApiCommandOptions): Cl
 
 /** The clients for the kinds among `refs`; every missing key is reported before any request. */
 export function clientsFor(context: CliContext, refs: readonly TaskRef[], options: ApiCommandOptions): Clients {
-  const kinds = new Set(refs.map((ref) => ref.kind));
+  return clientsOfKinds(context, new Set(refs.map((ref) => ref.kind)), options);
+}
+
+/** The clients of `kinds`; every missing key is reported before any request. */
+export function clientsOfKinds(context: CliContext, kinds: ReadonlySet<string>, options: ApiCommandOptions): Clients {
   const missing = [...kinds]
     .map((kind) => (kind === 'agent' ? AGENT_KEY_ENV : CLOUD_KEY_ENV))
     .filter((name) => envValue(context.env, name) === undefined);

@@ -10,6 +10,9 @@ export const CLOUD_KEY_ENV = 'BLACKBOX_CLOUD_API_KEY';
 /** A base URL serving both APIs (such as the simulator's); `--base-url` overrides it. */
 export const BASE_URL_ENV = 'TASKGUARD_BASE_URL';
 
+/** The redis:// URL of a fleet's registry for `fleet` (`--redis` overrides it); a password stays out of the shell history. */
+export const REDIS_URL_ENV = 'TASKGUARD_REDIS_URL';
+
 /** The environment as the CLI sees it (injectable for tests). */
 export type Env = Readonly<Record<string, string | undefined>>;
 

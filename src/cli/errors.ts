@@ -15,15 +15,20 @@ export const EXIT = {
   failure: 1,
   /** A usage error: bad arguments or options, a key on the command line, a missing key, a `ValidationError`. */
   usage: 2,
-  /** `watch`: the task passed its `--timeout` and was cancelled. */
+  /** `watch`, `run`: the task passed its `--timeout` and was cancelled. */
   timedOut: 124,
-  /** `watch`: the task was cancelled (by someone else, or by Ctrl-C). */
+  /** `watch`, `run`: the task was cancelled (by someone else, or by Ctrl-C); `logs --follow`: Ctrl-C. */
   cancelled: 130,
 } as const;
 
 /** Bad arguments, options or environment: exit 2, before any request. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** The user answered no (or nothing) to a confirmation: nothing was done, exit 1. */
+export class DeclinedError extends Error {
+  override name = 'DeclinedError';
 }
 
 /** The exit code an error ends the CLI with. */
@@ -94,7 +99,7 @@ function messageOf(error: unknown): string {
     if (error.code === 'commander.help') return 'no command given (the commands are listed above)';
     return error.message.replace(/^error:\s*/i, '');
   }
-  if (error instanceof BlackboxError || error instanceof UsageError) return error.message;
+  if (error instanceof BlackboxError || error instanceof UsageError || error instanceof DeclinedError) return error.message;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }

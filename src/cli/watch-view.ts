@@ -60,6 +60,18 @@ export class WatchView {
     }
   }
 
+  /**
+   * A line that is not about the status, such as a log event of `run --logs`: on stdout, or on stderr
+   * with `--json` (stdout holds the one document), above the live line.
+   */
+  line(text: string): void {
+    const live = this.#live && !this.#finished;
+    if (live) this.#context.io.stderr.write('\r\x1b[2K');
+    if (this.#context.json) this.#context.note(text);
+    else this.#context.print(text);
+    if (live) this.#redraw();
+  }
+
   /** Clears the live line and prints the result (text mode). */
   finish(result: TaskResult | undefined, exitCode: number, detail: string): void {
     this.stop();
