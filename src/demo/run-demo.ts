@@ -29,6 +29,10 @@ export interface DemoSummary {
   readonly results: readonly TaskResult[];
   /** Creates that failed: never tracked, so not in `results`. */
   readonly notStarted: number;
+  /** Failed requests the manager retried on its own (polls answered 500, 429, …): its `error` events. */
+  readonly retriedErrors: number;
+  /** Creates whose answer was lost and that were looked up in the list instead (`reconciled` events). */
+  readonly reconciled: number;
   readonly byOutcome: Readonly<Record<string, number>>;
   readonly requests: number;
   readonly cancelRequests: number;
@@ -63,6 +67,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const live = new LiveView(out, total);
   manager.on('timeout', ({ ref }) => live.event(`timeout   ${refKey(ref)} passed its deadline, cancelling`));
   manager.on('settled', (result) => live.settled(result));
+  // The simulator's faults make some requests fail; the manager retries them. Counting them here also
+  // keeps them out of the process warnings (an unheard `error` event becomes a TaskguardWarning).
+  let retriedErrors = 0;
+  manager.on('error', () => void retriedErrors++);
+  let reconciled = 0;
+  manager.on('reconciled', ({ kind, outcome }) => {
+    reconciled++;
+    live.event(`reconcile ${kind} create whose answer was lost: ${outcome}`);
+  });
   try {
     const starts = Array.from({ length: total }, (_, i) => {
       const kind = i % 5 < 3 ? 'agent' : 'cloud';
@@ -88,6 +101,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const summary: DemoSummary = {
       results,
       notStarted: failedStarts,
+      retriedErrors,
+      reconciled,
       byOutcome,
       requests: sim.ledger.requests,
       cancelRequests: sum(sim.ledger.cancels),
@@ -156,6 +171,7 @@ function formatSummary(summary: DemoSummary, results: readonly TaskResult[]): st
     line(table.at(-1)!),
     '',
     `API requests spent: ${summary.requests} (cancels ${summary.cancelRequests}, stops ${summary.stopRequests}); peak concurrent ${summary.peakConcurrent}`,
+    `Failed requests retried: ${summary.retriedErrors}; lost creates reconciled: ${summary.reconciled}; not started: ${summary.notStarted}.`,
     `Unconfirmed at shutdown: ${summary.unconfirmed}. Elapsed: ${(summary.elapsedMs / 1000).toFixed(1)} s.`,
     '',
   ].join('\n');
