@@ -36,7 +36,7 @@ export { TaskGroup } from './manager/group.js';
 export type { GroupOptions, GroupBudget, GroupOutcome, GroupCounts, GroupResult } from './manager/group-types.js';
 export { GroupClosedError } from './errors/group-closed.js';
 export type { GroupCloseReason } from './errors/group-closed.js';
-export type { TrackOptions, WaitOptions, StartedTask, RecoverOptions, RecoveryReport } from './manager/api-types.js';
+export type { TrackOptions, WaitOptions, StartedTask, RecoverOptions, RecoveryReport, CancelManyOptions } from './manager/api-types.js';
 export { MANAGER_DEFAULTS } from './manager/options.js';
 export type { TaskManagerOptions, ShutdownOptions, TaskguardLogger, ReconcileOptions } from './manager/options.js';
 export type { TaskManagerEvents, ReconciledEvent } from './manager/events.js';

@@ -276,3 +276,29 @@ describe('a create that answers after close()', () => {
     expect(manager.active()).toEqual([]);
   });
 });
+
+describe('cancelMany’s onSettled', () => {
+  it('reports each entry as its cancel settles, duplicates together, matching the final result', async () => {
+    const { fake, backend, manager, ref } = setup({ concurrency: 1 });
+    for (const id of ['a', 'b']) backend.add(id, DAY_MS);
+    backend.failures.push({ op: 'cancel', error: new Error('refused for good') });
+    const seen: [number, string, string][] = [];
+    const bulk = manager.cancelMany([ref('a'), ref('b'), ref('a')], {
+      onSettled: (entry, index) => seen.push([index, entry.ref.id, entry.status]),
+    });
+    await fake.tickAsync(100);
+    const result = await bulk;
+    // a's cancel goes first (concurrency 1) and fails; b's follows; the duplicate a is reported with a.
+    expect(seen).toEqual([
+      [0, 'a', 'rejected'],
+      [2, 'a', 'rejected'],
+      [1, 'b', 'fulfilled'],
+    ]);
+    expect(result.results.map((entry) => entry.status)).toEqual(['rejected', 'fulfilled', 'rejected']);
+  });
+
+  it('refuses an onSettled that is not a function', async () => {
+    const { manager, ref } = setup();
+    await expect(manager.cancelMany([ref('a')], { onSettled: 'progress' as never })).rejects.toThrow(TypeError);
+  });
+});

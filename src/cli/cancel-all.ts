@@ -6,11 +6,10 @@
  * @module
  */
 import type { Command } from 'commander';
-import { agentBackend, cloudBackend } from '../manager/backends.js';
 import { TaskManager } from '../manager/task-manager.js';
-import { TERMINAL_STATES, type BulkCancelResult, type TaskBackend } from '../manager/types.js';
+import type { BulkCancelEntry, BulkCancelResult } from '../manager/types.js';
 import type { TaskRef } from '../refs.js';
-import { BulkProgress, type RefOutcome } from './bulk-progress.js';
+import { BulkProgress } from './bulk-progress.js';
 import { activeRefs } from './cancel-active.js';
 import { clientsFor, type ApiCommandOptions } from './clients.js';
 import { apiOptions, examples, intArg } from './common.js';
@@ -65,37 +64,18 @@ async function cancelActive(context: CliContext, args: readonly string[], option
 async function cancelRefs(context: CliContext, refs: readonly TaskRef[], options: CancelAllOptions, report: { readonly duplicates: number; readonly none: string }): Promise<number> {
   const clients = refs.length === 0 ? {} : clientsFor(context, refs, options);
   const progress = new BulkProgress(context, refs.length);
-  const backends: Record<string, TaskBackend> = {};
-  if (clients.agent) backends['agent'] = observed('agent', agentBackend(clients.agent), (ref, outcome) => progress.done(ref, outcome));
-  if (clients.cloud) backends['cloud'] = observed('cloud', cloudBackend(clients.cloud), (ref, outcome) => progress.done(ref, outcome));
-  const manager = new TaskManager({ backends, concurrency: options.concurrency });
+  const manager = new TaskManager({ ...clients, concurrency: options.concurrency });
+  const onSettled = (entry: BulkCancelEntry): void =>
+    progress.done(entry.ref, entry.status === 'fulfilled' ? { result: entry.value.result, status: entry.value.status.raw } : { result: 'failed', error: entry.reason });
   let result: BulkCancelResult;
   try {
-    result = await manager.cancelMany(refs, { concurrency: options.concurrency });
+    result = await manager.cancelMany(refs, { concurrency: options.concurrency, onSettled });
   } finally {
     progress.stop();
     manager.close();
   }
   printSummary(context, result, report);
   return result.counts.failed > 0 ? EXIT.failure : EXIT.ok;
-}
-
-/** The backend with a callback when each cancel ends: `cancelMany` itself reports only at the end. */
-function observed(kind: string, backend: TaskBackend, onDone: (ref: TaskRef, outcome: RefOutcome) => void): TaskBackend {
-  return {
-    getStatus: (id, options) => backend.getStatus(id, options),
-    async cancel(id, options) {
-      try {
-        const status = await backend.cancel(id, options);
-        const alreadyDone = TERMINAL_STATES.has(status.state) && status.state !== 'cancelled';
-        onDone({ kind, id }, { result: alreadyDone ? 'alreadyDone' : 'cancelled', status: status.raw });
-        return status;
-      } catch (error) {
-        onDone({ kind, id }, { result: 'failed', error });
-        throw error;
-      }
-    },
-  };
 }
 
 async function readStdin(context: CliContext): Promise<string> {

@@ -1,6 +1,6 @@
 import type { TaskRef } from '../refs.js';
 import type { ReconciledEvent } from './events.js';
-import type { BulkCancelResult, TaskHandle } from './types.js';
+import type { BulkCancelEntry, BulkCancelResult, TaskHandle } from './types.js';
 
 /**
  * Options of {@link TaskManager.track} (and of `start`). Without `timeoutMs` and `deadline`, the
@@ -32,6 +32,22 @@ export interface WaitOptions {
   readonly timeoutMs?: number | undefined;
   /** Aborting cancels the task and rejects with `signal.reason`. */
   readonly signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link TaskManager.cancelMany}. */
+export interface CancelManyOptions {
+  /**
+   * Cancels in flight at once for this call; it can lower the manager's `concurrency`, never raise it.
+   * @default the manager's `concurrency`
+   */
+  readonly concurrency?: number;
+  /**
+   * Called as each ref's cancel settles, with its entry (as in the result) and its index in `refs`:
+   * progress for a long bulk cancel. A duplicate ref's entries are reported together, when their one
+   * cancel settles. A callback that throws does not change the result; the throw surfaces as an
+   * uncaught exception.
+   */
+  readonly onSettled?: (entry: BulkCancelEntry, index: number) => void;
 }
 
 /** Options of {@link TaskManager.recover}. */

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { ValidationError } from '../errors/classes.js';
 import { refKey, type TaskRef } from '../refs.js';
+import { rethrowLater } from './helpers.js';
 import type { BulkCancelEntry, BulkCancelResult, CancelValue } from './types.js';
 
 /**
@@ -11,6 +12,7 @@ export async function bulkCancel(
   refs: readonly TaskRef[],
   concurrency: number,
   cancelOne: (ref: TaskRef) => Promise<CancelValue>,
+  onSettled?: (entry: BulkCancelEntry, index: number) => void,
 ): Promise<BulkCancelResult> {
   const limit = pLimit(concurrency);
   const byKey = new Map<string, Promise<CancelValue>>();
@@ -24,6 +26,23 @@ export async function bulkCancel(
     }
     return promise;
   });
+  if (onSettled) {
+    promises.forEach((promise, index) => {
+      const report = (entry: BulkCancelEntry): void => {
+        // A throwing callback must not change the bulk's result: it is thrown again outside it.
+        try {
+          onSettled(entry, index);
+        } catch (error) {
+          rethrowLater(error);
+        }
+      };
+      const ref = refs[index]!;
+      promise.then(
+        (value) => report({ ref, status: 'fulfilled', value }),
+        (reason: unknown) => report({ ref, status: 'rejected', reason }),
+      );
+    });
+  }
   const settled = await Promise.allSettled(promises);
   const counts = { cancelled: 0, alreadyDone: 0, failed: 0 };
   const results = settled.map((outcome, index): BulkCancelEntry => {

@@ -5,7 +5,7 @@ import { pathId } from '../clients/validate.js';
 import { ManagerClosedError, TaskTimeoutError, ValidationError } from '../errors/classes.js';
 import { refKey, type TaskKind, type TaskRef } from '../refs.js';
 import { builtInBackends, deadlineOf, describeRef, raceAbort, rethrowLater } from './helpers.js';
-import type { RecoverOptions, RecoveryReport, StartedTask, TrackOptions, WaitOptions } from './api-types.js';
+import type { CancelManyOptions, RecoverOptions, RecoveryReport, StartedTask, TrackOptions, WaitOptions } from './api-types.js';
 import { bulkCancel } from './bulk.js';
 import { TaskGroup } from './group.js';
 import type { GroupOptions } from './group-types.js';
@@ -178,12 +178,13 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
    * Cancels many tasks, tracked or not, at most `concurrency` at once (never more than the manager's cap).
    * Never rejects: one allSettled-style entry per ref, in input order, and the counts.
    */
-  cancelMany(refs: readonly TaskRef[], options: { readonly concurrency?: number } = {}): Promise<BulkCancelResult> {
+  cancelMany(refs: readonly TaskRef[], options: CancelManyOptions = {}): Promise<BulkCancelResult> {
     const cap = this.#options.concurrency;
     const { concurrency = cap } = options;
     if (!Number.isInteger(concurrency) || concurrency < 1) return Promise.reject(new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`));
     if (!Array.isArray(refs)) return Promise.reject(new TypeError('refs must be an array of { kind, id }'));
-    return this.#bulkCancel(refs, Math.min(concurrency, cap), 'user');
+    if (options.onSettled !== undefined && typeof options.onSettled !== 'function') return Promise.reject(new TypeError('onSettled must be a function'));
+    return this.#bulkCancel(refs, Math.min(concurrency, cap), 'user', options.onSettled);
   }
 
   /**
@@ -383,13 +384,13 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
    * The records are looked up when the bulk call is made, not when each ref's turn comes: a task that
    * settles while it waits in the queue needs no request, its final status answers for it.
    */
-  #bulkCancel(refs: readonly TaskRef[], concurrency: number, reason: 'user' | 'shutdown'): Promise<BulkCancelResult> {
+  #bulkCancel(refs: readonly TaskRef[], concurrency: number, reason: 'user' | 'shutdown', onSettled?: CancelManyOptions['onSettled']): Promise<BulkCancelResult> {
     const known = new Map<TaskRef, TaskRecord>();
     for (const ref of refs) {
       const record = typeof ref?.kind === 'string' && typeof ref.id === 'string' ? this.#tracker.get(refKey(ref)) : undefined;
       if (record) known.set(ref, record);
     }
-    return bulkCancel(refs, concurrency, (ref) => this.#cancelOne(ref, reason, known.get(ref)));
+    return bulkCancel(refs, concurrency, (ref) => this.#cancelOne(ref, reason, known.get(ref)), onSettled);
   }
 
   async #cancelOne(ref: TaskRef, reason: 'user' | 'shutdown' = 'user', known?: TaskRecord): Promise<CancelValue> {
