@@ -1,5 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  AgentClient,
   AuthenticationError,
   ManagerClosedError,
   NotFoundError,
@@ -397,7 +398,19 @@ describe('TaskManager options', () => {
     const { manager, backend } = setup();
     expect(() => manager.track({ kind: 'agent', id: 'r' })).toThrow(/AgentClient/);
     expect(() => manager.track({ kind: 'job', id: '  ' })).toThrow(ValidationError);
-    expect(() => manager.track({ kind: 'job', id: '..' })).toThrow(ValidationError);
+    expect(() => manager.track({ kind: 'job', id: 'a\u0000b' })).toThrow(ValidationError);
+    expect(() => manager.track({ kind: 'job', id: 'x'.repeat(257) })).toThrow(ValidationError);
     expect(backend.calls).toEqual([]);
+  });
+
+  it('takes a custom backend’s IDs that are not URL path segments, which the API kinds refuse', async () => {
+    const { fake, backend, manager } = setup();
+    for (const id of ['..', '1234/2', ' padded ']) backend.add(id, 100);
+    const dones = ['..', '1234/2', ' padded '].map((id) => manager.track({ kind: 'job', id }).done);
+    await fake.tickAsync(1_000);
+    expect((await Promise.all(dones)).map((r) => r.outcome)).toEqual(['completed', 'completed', 'completed']);
+    const agentManager = new TaskManager({ agent: new AgentClient({ apiKey: 'sk-test', baseUrl: 'http://127.0.0.1:9' }) });
+    expect(() => agentManager.track({ kind: 'agent', id: '..' })).toThrow(ValidationError);
+    await agentManager.close();
   });
 });

@@ -1,6 +1,8 @@
 import type { AgentClient } from '../clients/agent.js';
 import type { CloudClient } from '../clients/cloud.js';
 import type { TaskRef } from '../refs.js';
+import { MAX_ID_LENGTH, pathId } from '../clients/validate.js';
+import { ValidationError } from '../errors/classes.js';
 import type { TrackOptions } from './api-types.js';
 import { agentBackend, cloudBackend } from './backends.js';
 import type { ResolvedManagerOptions, TaskManagerOptions } from './options.js';
@@ -37,6 +39,20 @@ export function deadlineOf(options: TrackOptions, resolved: ResolvedManagerOptio
   const relative = timeoutMs ?? (absolute === undefined ? resolved.defaultTimeoutMs : undefined);
   const candidates = [absolute, relative === undefined ? undefined : now + relative].filter((d): d is number => d !== undefined);
   return candidates.length === 0 ? undefined : Math.min(...candidates);
+}
+
+/**
+ * Checks a ref's ID before it is tracked or cancelled. The two APIs put IDs in URL paths, so theirs
+ * follow the clients' path rules; a custom backend's IDs need not be path segments (a build number
+ * `1234/2`, a queue name `jobs.`), so they are only held to being a usable, bounded string.
+ */
+export function checkRefId(ref: TaskRef): void {
+  if (ref.kind === 'agent' || ref.kind === 'cloud') return void pathId(ref.id, `${ref.kind} id`);
+  const { id } = ref;
+  if (typeof id !== 'string') throw new ValidationError(`${ref.kind} id must be a string, got ${typeof id}`);
+  if (id.trim() === '') throw new ValidationError(`${ref.kind} id must not be empty or blank`);
+  if (id.length > MAX_ID_LENGTH) throw new ValidationError(`${ref.kind} id is ${id.length} characters long; the limit is ${MAX_ID_LENGTH}`);
+  if (!id.isWellFormed() || /[\0-\x1f\x7f]/.test(id)) throw new ValidationError(`${ref.kind} id contains a control character or a lone surrogate`);
 }
 
 /** `kind:id` of something that may not even be a ref, for error messages. */

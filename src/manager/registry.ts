@@ -1,5 +1,4 @@
 import type { TaskRef } from '../refs.js';
-import { MemoryStore } from '../stores/memory.js';
 import type { StoredIntent, StoredTask, StoredTaskPatch, TaskStore } from '../stores/types.js';
 import { BlackboxError, StoreError } from '../errors/classes.js';
 import type { Clock } from './clock.js';
@@ -49,9 +48,9 @@ export class Registry {
     );
   }
 
-  /** Whether the store only lives in this process (nothing to recover, no lease). */
+  /** Whether the store only lives in this process (nothing to recover, no lease): it says so itself. */
   get inMemory(): boolean {
-    return this.store instanceof MemoryStore;
+    return this.store.durable === false;
   }
 
   /** `key` is the ref's `kind:id`, which the caller already has. */

@@ -1,10 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
 import type { RequestOptions } from '../clients/core.js';
 import type { AgentCreateTaskBody, AgentCreateTaskResponse, CloudCreateTaskBody, CloudTaskResponse } from '../clients/types.js';
-import { pathId } from '../clients/validate.js';
 import { ManagerClosedError, TaskTimeoutError, ValidationError } from '../errors/classes.js';
 import { refKey, type TaskKind, type TaskRef } from '../refs.js';
-import { builtInBackends, deadlineOf, describeRef, raceAbort, rethrowLater } from './helpers.js';
+import { builtInBackends, checkRefId, deadlineOf, describeRef, raceAbort, rethrowLater } from './helpers.js';
 import type { CancelManyOptions, RecoverOptions, RecoveryReport, StartedTask, TrackOptions, WaitOptions } from './api-types.js';
 import { bulkCancel } from './bulk.js';
 import { TaskGroup } from './group.js';
@@ -376,7 +375,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
 
   #track(ref: TaskRef, options: TrackOptions): TaskRecord {
     const backend = this.#backend(ref?.kind);
-    pathId(ref.id, `${ref.kind} id`);
+    checkRefId(ref);
     return this.#tracker.track({ kind: ref.kind, id: ref.id }, backend, deadlineOf(options, this.#options), options.signal, (r) => this.cancel(r));
   }
 
@@ -395,7 +394,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
 
   async #cancelOne(ref: TaskRef, reason: 'user' | 'shutdown' = 'user', known?: TaskRecord): Promise<CancelValue> {
     const backend = this.#backend(ref?.kind);
-    pathId(ref.id, `${ref.kind} id`);
+    checkRefId(ref);
     const record = known ?? this.#tracker.get(refKey(ref));
     if (record?.settled) return this.#tracker.settledCancelValue(record);
     if (record) return this.#tracker.requestCancel(record, reason);

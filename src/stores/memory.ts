@@ -16,6 +16,8 @@ import type { StoredTask, StoredTaskPatch, TaskStore } from './types.js';
  * ```
  */
 export class MemoryStore implements TaskStore {
+  /** Nothing outlives the process: no leases, no intents. */
+  readonly durable = false;
   readonly #tasks = new Map<string, StoredTask>();
 
   async open(): Promise<void> {}

@@ -64,6 +64,12 @@ export type FleetMessage = { readonly type: 'cancelAll'; readonly from: string }
  * ```
  */
 export interface TaskStore {
+  /**
+   * Whether the tracked set outlives this process. A store that says `false` (the `MemoryStore`) gets
+   * no leases and no intents: there is nothing another process could recover.
+   * @default true
+   */
+  readonly durable?: boolean;
   /** Opens the store for `workerId` (locks, connections). Called once by the manager before any write. */
   open(workerId: string): Promise<void>;
   /** Records a task; replaces a record of the same ref. */
