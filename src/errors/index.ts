@@ -1,2 +1,3 @@
 export * from './classes.js';
+export { GroupClosedError, type GroupCloseReason } from './group-closed.js';
 export { errorFromResponse, type ErrorResponse } from './factory.js';
