@@ -3,7 +3,7 @@
  *
  * Quick mode (the default) finishes in under two minutes on a 2-core machine; `--full` uses the sizes of
  * the issue. Names pick benchmarks (default: all): bulk-cancel, tracking, polling, shutdown, client, stores,
- * telemetry.
+ * telemetry, adaptive, sweeps.
  *
  * Flags:
  * - `--breakdown`: extra figures that explain a result (client: layer by layer; tracking: what a
@@ -17,6 +17,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { adaptive } from './adaptive.js';
 import { bulkCancel } from './bulk-cancel.js';
 import { client } from './client.js';
 import { describeMachine, machineInfo } from './lib/machine.js';
@@ -24,10 +25,11 @@ import { markdownTable, textTable, type Benchmark, type Row } from './lib/report
 import { polling } from './polling.js';
 import { shutdown } from './shutdown.js';
 import { stores } from './stores.js';
+import { sweeps } from './sweeps.js';
 import { telemetry } from './telemetry.js';
 import { tracking } from './tracking.js';
 
-const BENCHMARKS: readonly Benchmark[] = [bulkCancel, tracking, polling, shutdown, client, stores, telemetry];
+const BENCHMARKS: readonly Benchmark[] = [bulkCancel, tracking, polling, shutdown, client, stores, telemetry, adaptive, sweeps];
 const FLAGS = ['--full', '--breakdown', '--profile', '--markdown', '--strict'] as const;
 
 const args = process.argv.slice(2);

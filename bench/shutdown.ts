@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
-import { Fixture } from './lib/child.js';
+import { startNode } from '../tools/child.js';
 import { CLIENT_QUESTIONS, logProfile, profileIn, type FrameQuestion } from './lib/profile.js';
 import { int, ms, ratio, verdict, type Benchmark, type BenchOptions, type Row } from './lib/report.js';
 
@@ -54,9 +54,9 @@ async function trial(sim: Simulator, n: number, mode: 'ours' | 'fetch', warm: bo
   const ids = Array.from({ length: n }, run);
   const warmIds = warm ? Array.from({ length: n }, run) : [];
   sim.ledger.reset();
-  const worker = new Fixture('shutdown-worker.ts', [], { nodeArgs });
+  const input = `${JSON.stringify({ url: sim.url, key: sim.agentKey, ids, warmIds, concurrency: CONCURRENCY, mode })}\n`;
+  const worker = startNode('bench/fixtures/shutdown-worker.ts', { nodeArgs, input });
   try {
-    worker.send({ url: sim.url, key: sim.agentKey, ids, warmIds, concurrency: CONCURRENCY, mode });
     await worker.waitFor('READY', 60_000);
     sim.ledger.reset();
     if (mode === 'ours') {
@@ -67,11 +67,11 @@ async function trial(sim: Simulator, n: number, mode: 'ours' | 'fetch', warm: bo
     const signalledAt = performance.now();
     worker.child.kill('SIGTERM');
     const exit = await worker.exited;
-    const report = worker.tagged<WorkerReport>('REPORT')[0];
+    const report = worker.taggedJson<WorkerReport>('REPORT')[0];
     if (!report) throw new Error(`the ${mode} worker printed no report\n${worker.describe()}`);
     const exactlyOnce = ids.every((id) => sim.ledger.cancels.get(id) === 1);
     const cancelledOnServer = ids.filter((id) => sim.getAgentRun(id)?.cancelledAtMs !== null).length;
-    return { wallMs: exit.exitAt - signalledAt, code: exit.code, report, exactlyOnce, cancelledOnServer };
+    return { wallMs: exit.at - signalledAt, code: exit.code, report, exactlyOnce, cancelledOnServer };
   } finally {
     worker.kill();
   }

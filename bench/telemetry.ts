@@ -9,7 +9,7 @@
  * answers at once, so that the ratio shows the telemetry rather than the wait. Also: the task hooks
  * alone with no SDK, in nanoseconds per task. No target: the figures are reported.
  */
-import { Fixture } from './lib/child.js';
+import { startNode } from '../tools/child.js';
 import { fixed, int, ratio, type Benchmark, type BenchOptions, type Row } from './lib/report.js';
 
 type Mode = 'none' | 'sdk' | 'sdkAls';
@@ -30,10 +30,10 @@ export const telemetry: Benchmark = {
   async run(options: BenchOptions): Promise<Row[]> {
     const n = options.full ? 50_000 : 10_000;
     const rounds = options.full ? 9 : 5;
-    const fixture = new Fixture('telemetry-child.ts', [String(n), String(rounds)]);
+    const fixture = startNode('bench/fixtures/telemetry-child.ts', { args: [String(n), String(rounds)] });
     let result: TelemetryResult;
     try {
-      result = await fixture.waitFor<TelemetryResult>('RESULT', 600_000);
+      result = await fixture.waitForJson<TelemetryResult>('RESULT', 600_000);
     } finally {
       fixture.kill();
     }

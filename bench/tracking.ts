@@ -8,7 +8,7 @@
  * `--breakdown` adds what a tracked task is made of, from two heap snapshots; `--profile` profiles the
  * poll path (`node --cpu-prof`) and summarizes it.
  */
-import { Fixture } from './lib/child.js';
+import { startNode } from '../tools/child.js';
 import type { HeapShare } from './lib/heap-diff.js';
 import { POLL_QUESTIONS, profileTarget } from './lib/profile.js';
 import { fixed, int, ratio, verdict, type Benchmark, type BenchOptions, type Row } from './lib/report.js';
@@ -39,10 +39,10 @@ export const tracking: Benchmark = {
   title: 'Tracking at scale',
   async run(options: BenchOptions): Promise<Row[]> {
     const n = options.full ? 100_000 : 20_000;
-    const fixture = new Fixture('tracking-child.ts', [String(n), ...(options.breakdown ? ['--breakdown'] : [])], { nodeArgs: ['--expose-gc'] });
+    const fixture = startNode('bench/fixtures/tracking-child.ts', { args: [String(n), ...(options.breakdown ? ['--breakdown'] : [])], nodeArgs: ['--expose-gc'] });
     let result: TrackingResult;
     try {
-      result = await fixture.waitFor<TrackingResult>('RESULT', 300_000);
+      result = await fixture.waitForJson<TrackingResult>('RESULT', 300_000);
     } finally {
       fixture.kill();
     }

@@ -7,14 +7,16 @@
  * flat, every `done` resolved, no unhandled rejection. It stops by itself after `--minutes` (or on
  * Ctrl-C, with what it has), and exits 0 only if every verdict holds.
  *
- * The simulator runs in a child process of its own: it keeps every run and task it ever created (that is
- * what a server does), and that growth must not be counted against taskguard. Without `--expose-gc` the
- * script starts itself again with it (and with tsx), so `npm run soak` measures after real GCs.
+ * The simulator runs in a child process of its own (the benchmarks' `RemoteSimulator`): it keeps every
+ * run and task it ever created (that is what a server does), and that growth must not be counted against
+ * taskguard. Without `--expose-gc` the script starts itself again with it (and with tsx), so
+ * `npm run soak` measures after real GCs.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RemoteSimulator } from '../bench/lib/remote-sim.js';
+import { seededRandom } from '../bench/lib/stats.js';
 import { AgentClient, CloudClient, TaskManager, type TaskHandle, type TaskKind, type TaskOutcome, type TaskRef } from '../src/index.js';
-import { createSimulator } from '../src/simulator/index.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -33,7 +35,7 @@ interface SoakOptions {
   readonly warmupSeconds: number;
 }
 
-function parseArgs(argv: readonly string[]): SoakOptions & { readonly role: string } {
+function parseArgs(argv: readonly string[]): SoakOptions {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -47,7 +49,7 @@ function parseArgs(argv: readonly string[]): SoakOptions & { readonly role: stri
     if (value === undefined) throw new Error(`--${name} needs a value`);
     values.set(name, value);
   }
-  const known = new Set(['minutes', 'sample-seconds', 'rate', 'concurrency', 'warmup-seconds', 'seed', 'role']);
+  const known = new Set(['minutes', 'sample-seconds', 'rate', 'concurrency', 'warmup-seconds', 'seed']);
   for (const name of values.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}`);
   const number = (name: string, fallback: number, min: number): number => {
     const raw = values.get(name);
@@ -56,7 +58,6 @@ function parseArgs(argv: readonly string[]): SoakOptions & { readonly role: stri
     return value;
   };
   return {
-    role: values.get('role') ?? 'driver',
     minutes: number('minutes', 30, 0.1),
     sampleSeconds: number('sample-seconds', 60, 1),
     rate: number('rate', 10, 0.1),
@@ -88,78 +89,6 @@ const TASK_DURATION_MS = 4_000;
  * the heap climbs for about this long before it levels off: the default warm-up covers it.
  */
 const LONG_TIMEOUT_MS = 60_000;
-
-interface SimulatorInfo {
-  readonly type: 'ready';
-  readonly url: string;
-  readonly agentKey: string;
-  readonly cloudKey: string;
-}
-
-interface LedgerInfo {
-  readonly type: 'ledger';
-  readonly requests: number;
-  readonly cancels: number;
-  readonly stops: number;
-  readonly maxCancelsPerTask: number;
-  readonly peakConcurrent: number;
-  readonly faults: Readonly<Record<string, number>>;
-}
-
-/** The simulator's side: serve on loopback, answer the driver's questions over IPC, end with it. */
-async function runSimulator(seed: number): Promise<void> {
-  const sim = await createSimulator({ seed, queuedMs: 50, savingMs: 100, defaultDurationMs: TASK_DURATION_MS, faults: MILD_FAULTS });
-  process.on('message', (message) => {
-    if (message !== 'ledger') return;
-    const { ledger } = sim;
-    const counts = [...ledger.cancels.values(), ...ledger.stops.values()];
-    const answer: LedgerInfo = {
-      type: 'ledger',
-      requests: ledger.requests,
-      cancels: ledger.cancels.size,
-      stops: ledger.stops.size,
-      maxCancelsPerTask: counts.reduce((a, b) => Math.max(a, b), 0),
-      peakConcurrent: ledger.peakConcurrent,
-      faults: { ...ledger.faults },
-    };
-    process.send?.(answer);
-  });
-  process.once('disconnect', () => void sim.close().then(() => process.exit(0)));
-  // The driver's Ctrl-C reaches the whole process group: the driver decides when this process ends.
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => void sim.close().then(() => process.exit(0)));
-  const ready: SimulatorInfo = { type: 'ready', url: sim.url, agentKey: sim.agentKey, cloudKey: sim.cloudKey };
-  process.send?.(ready);
-}
-
-function startSimulator(seed: number): Promise<{ child: ChildProcess; info: SimulatorInfo }> {
-  const child = fork(SELF, ['--role', 'simulator', '--seed', String(seed)], {
-    cwd: ROOT,
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null): void => reject(new Error(`the simulator process exited (${code}) before it was ready`));
-    child.once('exit', onExit);
-    child.once('message', (message) => {
-      child.off('exit', onExit);
-      resolve({ child, info: message as SimulatorInfo });
-    });
-  });
-}
-
-function askLedger(child: ChildProcess): Promise<LedgerInfo | undefined> {
-  return new Promise((resolve) => {
-    if (!child.connected) return resolve(undefined);
-    const timer = setTimeout(() => resolve(undefined), 2_000);
-    child.once('message', (message) => {
-      clearTimeout(timer);
-      resolve(message as LedgerInfo);
-    });
-    child.send('ledger');
-  });
-}
 
 // ------------------------------------------------------------------------------------------- sampling
 
@@ -215,26 +144,15 @@ function table(rows: readonly (readonly string[])[]): string {
 type Plan = 'complete' | 'deadline' | 'cancel';
 const EXPECTED: Readonly<Record<Plan, TaskOutcome>> = { complete: 'completed', deadline: 'timed_out', cancel: 'cancelled' };
 
-/** mulberry32: a seeded source for the load's decisions, so a run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 async function runDriver(options: SoakOptions): Promise<number> {
   const { minutes, sampleSeconds, rate, concurrency, seed, warmupSeconds } = options;
   const durationMs = minutes * 60_000;
-  const random = seeded(seed);
-  const { child: simProcess, info } = await startSimulator(seed);
-  const clientOptions = { baseUrl: info.url, timeoutMs: 3_000, retries: 2, retryBackoff: { initialMs: 50, maxMs: 1_000 } };
-  const agent = new AgentClient({ apiKey: info.agentKey, ...clientOptions });
-  const cloud = new CloudClient({ apiKey: info.cloudKey, ...clientOptions });
+  // The load's decisions are seeded, so a run can be replayed.
+  const random = seededRandom(seed);
+  const sim = await RemoteSimulator.start({ seed, queuedMs: 50, savingMs: 100, defaultDurationMs: TASK_DURATION_MS, faults: MILD_FAULTS });
+  const clientOptions = { baseUrl: sim.url, timeoutMs: 3_000, retries: 2, retryBackoff: { initialMs: 50, maxMs: 1_000 } };
+  const agent = new AgentClient({ apiKey: sim.agentKey, ...clientOptions });
+  const cloud = new CloudClient({ apiKey: sim.cloudKey, ...clientOptions });
   const manager = new TaskManager({ agent, cloud, concurrency, poll: { initialMs: 250, maxMs: 2_000, factor: 2, jitter: 0.5 }, random });
 
   const unhandled: unknown[] = [];
@@ -313,7 +231,7 @@ async function runDriver(options: SoakOptions): Promise<number> {
   process.stdout.write(
     `taskguard soak: ${minutes} min, a sample every ${sampleSeconds} s, ${rate} tasks/s, concurrency ${concurrency}, ` +
       `warm-up ${Math.min(warmupSeconds, (minutes * 60) / 2)} s, seed ${seed}\n` +
-      `simulator ${info.url} (separate process), faults ${JSON.stringify(MILD_FAULTS)}, tasks last ${TASK_DURATION_MS} ms\n` +
+      `simulator ${sim.url} (separate process), faults ${JSON.stringify(MILD_FAULTS)}, tasks last ${TASK_DURATION_MS} ms\n` +
       `plan per task: 40% run to completion, 30% cancelled by their deadline (1.2–2.5 s), 30% cancelled by the caller (0.4–1.6 s); ` +
       `half through start(), half created by the client and then track()ed; agent and cloud alternate\n` +
       `gc ${gc ? 'exposed: heap sampled after a full GC' : 'NOT exposed: heap figures include garbage'}\n\n`,
@@ -372,7 +290,7 @@ async function runDriver(options: SoakOptions): Promise<number> {
   clearInterval(load);
   const drained = inFlight.size === 0;
   const report = await manager.shutdown({ graceMs: 10_000 });
-  const ledger = await askLedger(simProcess);
+  const ledger = await sim.ledger().catch(() => undefined);
   // Keep-alive sockets of the clients close after their idle timeout (4 s): wait them out.
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   const last = sample('end');
@@ -446,7 +364,7 @@ async function runDriver(options: SoakOptions): Promise<number> {
   process.stdout.write(`outcomes ${JSON.stringify(outcomes)}; user cancels ${cancelCalls}; unexpected outcomes ${JSON.stringify(unexpected)}\n`);
   if (ledger) {
     process.stdout.write(
-      `simulator: ${ledger.requests} requests, ${ledger.cancels} runs cancelled, ${ledger.stops} tasks stopped, at most ${ledger.maxCancelsPerTask} cancels for one task, ` +
+      `simulator: ${ledger.requests} requests, ${ledger.cancelledRuns} runs cancelled, ${ledger.stoppedTasks} tasks stopped, at most ${ledger.maxCancelsPerTask} cancels for one task, ` +
         `peak ${ledger.peakConcurrent} requests open, faults ${JSON.stringify(ledger.faults)}\n`,
     );
   }
@@ -455,17 +373,14 @@ async function runDriver(options: SoakOptions): Promise<number> {
   const pass = verdicts.every(([, ok]) => ok);
   process.stdout.write(`\nverdict: ${pass ? 'PASS' : 'FAIL'}\n`);
 
-  simProcess.disconnect();
-  await new Promise((resolve) => (simProcess.exitCode !== null ? resolve(undefined) : simProcess.once('exit', resolve)));
+  await sim.close();
   return pass ? 0 : 1;
 }
 
 // ------------------------------------------------------------------------------------------------ main
 
 const options = parseArgs(process.argv.slice(2));
-if (options.role === 'simulator') {
-  await runSimulator(options.seed);
-} else if (gc === undefined && process.env['TG_SOAK_RESPAWNED'] !== '1') {
+if (gc === undefined && process.env['TG_SOAK_RESPAWNED'] !== '1') {
   // Start again with the GC exposed (and tsx as the loader), passing the arguments through.
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, ...process.argv.slice(2)], {
     cwd: ROOT,

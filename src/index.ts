@@ -38,7 +38,7 @@ export { GroupClosedError } from './errors/group-closed.js';
 export type { GroupCloseReason } from './errors/group-closed.js';
 export type { TrackOptions, WaitOptions, StartedTask, RecoverOptions, RecoveryReport, CancelManyOptions } from './manager/api-types.js';
 export { MANAGER_DEFAULTS } from './manager/options.js';
-export type { TaskManagerOptions, ShutdownOptions, TaskguardLogger, ReconcileOptions } from './manager/options.js';
+export type { TaskManagerOptions, PollOptions, ShutdownOptions, TaskguardLogger, ReconcileOptions } from './manager/options.js';
 export type { TaskManagerEvents, ReconciledEvent } from './manager/events.js';
 export type { ManagerHealth, ManagerState, StoreState } from './manager/health.js';
 export type { Clock } from './manager/clock.js';

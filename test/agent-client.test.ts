@@ -14,6 +14,7 @@ import {
 } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 import {
+  aPercentage,
   captureError,
   closeTestServers,
   drive,
@@ -184,18 +185,18 @@ describe('AgentClient.getTask', () => {
 describe('AgentClient.getStatus', () => {
   it('speaks pending and in_progress while the run is queued and running, then the terminal word', async () => {
     const { runId } = sim.createAgentRun({ durationMs: 10_000 });
-    expect(await agent.getStatus(runId)).toEqual({ runId, status: 'pending', progress: 0, error: null, startedAt: null, completedAt: null });
+    expect(await agent.getStatus(runId)).toEqual({ runId, status: 'pending', progress: aPercentage, error: null, startedAt: null, completedAt: null });
     now += 5_000;
     expect(await agent.getStatus(runId)).toEqual({
       runId,
       status: 'in_progress',
-      progress: 50,
+      progress: aPercentage,
       error: null,
       startedAt: new Date(T0 + 50).toISOString(),
       completedAt: null,
     });
     now += 10_000;
-    expect(await agent.getStatus(runId)).toMatchObject({ runId, status: 'completed', progress: 100, completedAt: new Date(T0 + 10_000).toISOString() });
+    expect(await agent.getStatus(runId)).toMatchObject({ runId, status: 'completed', progress: aPercentage, completedAt: new Date(T0 + 10_000).toISOString() });
     expect(sim.ledger.byRoute.get('agent.status')).toBe(3);
   });
 

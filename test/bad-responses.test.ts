@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentClient, CloudClient, InvalidResponseError, TaskManager, type TaskManagerEvents } from '../src/index.js';
+import { AgentClient, CLIENT_DEFAULTS, CloudClient, InvalidResponseError, TaskManager, type TaskManagerEvents } from '../src/index.js';
+import { countingFetch, waitFor } from './helpers/clients-http.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const MiB = 1024 * 1024;
 
 /** A server that answers whatever the test says: the simulator only says what the API documents. */
 let server: Server;
@@ -37,11 +40,12 @@ afterAll(async () => {
   }
 });
 
-function manager(): { manager: TaskManager; errors: unknown[] } {
+function manager(fetch?: typeof globalThis.fetch): { manager: TaskManager; errors: unknown[] } {
   const errors: unknown[] = [];
+  const clientOptions = { baseUrl: url, retries: 0, ...(fetch && { fetch }) };
   const m = new TaskManager({
-    agent: new AgentClient({ apiKey: 'sk-bad-responses', baseUrl: url, retries: 0 }),
-    cloud: new CloudClient({ apiKey: 'bb_bad-responses', baseUrl: url, retries: 0 }),
+    agent: new AgentClient({ apiKey: 'sk-bad-responses', ...clientOptions }),
+    cloud: new CloudClient({ apiKey: 'bb_bad-responses', ...clientOptions }),
     poll: { initialMs: 10, maxMs: 40 },
   });
   m.on('error', (e: TaskManagerEvents['error'][0]) => errors.push(e.error));
@@ -108,8 +112,8 @@ describe('the manager facing bad responses', () => {
   });
 
   it('refuses a gigantic body without buffering it whole', async () => {
-    const chunk = Buffer.alloc(1024 * 1024, 0x20);
-    const { errors } = await trackThrough((_req, res) => {
+    const chunk = Buffer.alloc(MiB, 0x20);
+    const gigantic: Handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       let sent = 0;
       const pump = (): void => {
@@ -118,9 +122,20 @@ describe('the manager facing bad responses', () => {
         else res.end();
       };
       pump();
-    });
+    };
+    const counting = countingFetch();
+    handler = badReads(gigantic);
+    const { manager: m, errors } = manager(counting.fetch);
+    // No deadline here: reading 16 MiB can take longer than a short one on a busy machine.
+    m.track({ kind: 'agent', id: 'run-1' });
+    await waitFor(() => errors.length > 0, 'the manager reports the refused body');
+    await m.close();
+    const limit = CLIENT_DEFAULTS.maxResponseBytes;
     expect(errors[0]).toBeInstanceOf(InvalidResponseError);
-    expect((errors[0] as Error).message).toMatch(/larger than/);
+    expect((errors[0] as Error).message).toContain(`larger than ${limit} bytes`);
+    // Each 64 MiB body was read to the limit and at most a chunk past it, never to its end.
+    expect(counting.bytesRead.some((bytes) => bytes > limit)).toBe(true);
+    expect(Math.max(...counting.bytesRead)).toBeLessThanOrEqual(limit + 256 * 1024);
   });
 
   it('never follows a redirect to another host with the key', async () => {

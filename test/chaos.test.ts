@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient, CloudClient, TaskManager, type TaskRef, type TaskResult } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 import { Random } from '../src/simulator/random.js';
+import { echoingAuthorization } from './helpers/clients-http.js';
 
 /** Replay a failure with CHAOS_SEED=<the seed printed in the failing test's name>. */
 const SEED = Number(process.env['CHAOS_SEED'] ?? 20_261_124);
@@ -52,7 +53,8 @@ beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   process.on('uncaughtException', onUnhandled);
   sim = await createSimulator({ seed: SEED, queuedMs: 50, savingMs: 50 });
-  const clientOptions = { baseUrl: sim.url, timeoutMs: 400, retries: 2, retryBackoff: { initialMs: 20, maxMs: 200 }, fetch: recordingFetch };
+  // Every faulted answer quotes the key back: the test of the keys below can then fail.
+  const clientOptions = { baseUrl: sim.url, timeoutMs: 400, retries: 2, retryBackoff: { initialMs: 20, maxMs: 200 }, fetch: echoingAuthorization(recordingFetch) };
   agent = new AgentClient({ apiKey: sim.agentKey, ...clientOptions });
   cloud = new CloudClient({ apiKey: sim.cloudKey, ...clientOptions });
   const dice = new Random(SEED);
@@ -152,6 +154,8 @@ describe(`a chaos run of ${TASKS} tasks (seed ${SEED}: 20% 500s, 5% HTML 502s, 5
       inspect(manager, { depth: 4, showHidden: true }),
     ].join('\n');
     expect(seen.length).toBeGreaterThan(TASKS * 3);
+    // The echoes reached the errors, redacted.
+    expect(haystack).toContain('you sent Bearer [redacted]');
     expect(haystack).not.toContain(sim.agentKey);
     expect(haystack).not.toContain(sim.cloudKey);
   });

@@ -5,53 +5,17 @@
  * a real redis-server that RedisStore-backed managers write to. The y/N question of `cancel-all --active`
  * needs a terminal, so that test runs the program in-process with a fake one.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { describe, it, type TestContext } from 'vitest';
 import { AgentClient, RedisStore, TaskManager } from '../src/index.js';
 import { runCli } from '../src/cli/program.js';
+import { until } from '../tools/child.js';
+import { startCli, taskguard } from './helpers/cli.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 import { startRedisServer } from './helpers/redis-server.js';
-
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const ENTRY = fileURLToPath(new URL('../src/cli/index.ts', import.meta.url));
-
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The parent's environment without any key, base URL or colour setting, plus `extra`. */
-function cleanEnv(extra: Readonly<Record<string, string>>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !/^(BLACKBOX_|TASKGUARD_|NO_COLOR$|FORCE_COLOR$)/.test(name)) env[name] = value;
-  }
-  return { ...env, NODE_OPTIONS: '', ...extra };
-}
-
-/** Starts the binary; stdin is a closed pipe, never a terminal. `waitFor` resolves once stdout matches. */
-function start(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdin.end();
-  const exited = new Promise<Ran>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-  const waitFor = (pattern: RegExp) => until(() => pattern.test(stdout));
-  return { exited, waitFor };
-}
-
-/** Runs the binary to its end. */
-function taskguard(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Ran> {
-  return start(args, env).exited;
-}
 
 /**
  * A simulator for one test, closed when the test ends, with keys of its own and one other user. Its task
@@ -69,14 +33,6 @@ async function simulator({ onTestFinished }: Pick<TestContext, 'onTestFinished'>
   return { sim, env, otherKey, advance: (ms: number) => (offset += ms) };
 }
 
-/** Resolves once `condition()` holds (checked every 20 ms); rejects after `timeoutMs`. */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const longRun = (sim: Simulator) => sim.createAgentRun({ durationMs: 60_000 }).runId;
 const doneRun = (sim: Simulator) => sim.createAgentRun({ durationMs: 0 }).runId;
@@ -231,8 +187,8 @@ describe.concurrent('taskguard logs', () => {
     const { sim, env, advance } = await simulator({ onTestFinished });
     const text = longRun(sim);
     const json = sim.createAgentRun({ durationMs: 60_000, outcome: 'failed' }).runId;
-    const followed = start(['logs', text, '--follow'], env);
-    const lines = start(['logs', json, '--follow', '--json'], env);
+    const followed = startCli(['logs', text, '--follow'], env);
+    const lines = startCli(['logs', json, '--follow', '--json'], env);
     await Promise.all([followed.waitFor(/^· session started$/m), lines.waitFor(/"type":"session-init"/)]);
     expect(sim.getAgentRun(text)?.status).toBe('running');
     advance(60_000);
@@ -251,7 +207,7 @@ describe.concurrent('taskguard logs', () => {
   it("follows a live cloud task's stream with logs --follow until its complete event", async ({ expect, onTestFinished }) => {
     const { sim, env, advance } = await simulator({ onTestFinished });
     const taskId = longTask(sim);
-    const followed = start(['logs', `cloud:${taskId}`, '--follow'], env);
+    const followed = startCli(['logs', `cloud:${taskId}`, '--follow'], env);
     await followed.waitFor(/^\[info\] Sandbox ready$/m);
     advance(60_000);
     const ended = await followed.exited;
@@ -379,7 +335,7 @@ describe('taskguard fleet', () => {
     live.track({ kind: 'agent', id: first }, { timeoutMs: 600_000 });
     live.track({ kind: 'agent', id: second });
     gone.track({ kind: 'agent', id: orphan }, { timeoutMs: 300_000 });
-    await until(async () => (await admin.scard(`${prefix}tasks:worker-live`)) === 2 && (await admin.scard(`${prefix}tasks:worker-gone`)) === 1);
+    await until(async () => (await admin.scard(`${prefix}tasks:worker-live`)) === 2 && (await admin.scard(`${prefix}tasks:worker-gone`)) === 1, 'both workers have recorded their tasks');
     await gone.close(); // its lease ends; its task stays in the registry for a recover()
 
     const args = ['fleet', '--redis', redis.url, '--prefix', prefix];

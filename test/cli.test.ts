@@ -4,70 +4,18 @@
  * BLACKBOX_* or TASKGUARD_* variable inherited; plus the program in-process with fake terminals, for
  * what needs a TTY (colour, the live line, the progress bar) or a signal.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'vitest';
 import { AgentClient } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 import { parseDuration } from '../src/cli/durations.js';
 import { parseRef, parseRefLines } from '../src/cli/refs.js';
 import { runCli } from '../src/cli/program.js';
-
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const ENTRY = fileURLToPath(new URL('../src/cli/index.ts', import.meta.url));
-
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The parent's environment without any key, base URL or colour setting, plus `extra`. */
-function cleanEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !/^(BLACKBOX_|TASKGUARD_|NO_COLOR$|FORCE_COLOR$)/.test(name)) env[name] = value;
-  }
-  return { ...env, NODE_OPTIONS: '', ...extra };
-}
-
-/** Starts the binary; stdin gets `stdin` and is closed at once. */
-function start(args: readonly string[], env: Readonly<Record<string, string>>, stdin = '') {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  const waiters = new Set<() => void>();
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    for (const wake of waiters) wake();
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdin.end(stdin);
-  const exited = new Promise<Ran>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-  /** Resolves with the first match of `pattern` in stdout. */
-  const waitFor = (pattern: RegExp) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const match = pattern.exec(stdout);
-        if (match) {
-          waiters.delete(check);
-          resolve(match);
-        }
-      };
-      waiters.add(check);
-      void exited.then(() => reject(new Error(`exited before ${pattern} appeared; stdout: ${stdout}; stderr: ${stderr}`)));
-      check();
-    });
-  return { child, exited, waitFor };
-}
-
-/** Runs the binary to its end. */
-function taskguard(args: readonly string[], env: Readonly<Record<string, string>> = {}, stdin = ''): Promise<Ran> {
-  return start(args, env, stdin).exited;
-}
+import { until } from '../tools/child.js';
+import { startCli, taskguard } from './helpers/cli.js';
+import { sendJson, startTestServer } from './helpers/clients-http.js';
 
 /**
  * A simulator for one test, closed when the test ends, with keys of its own. Its task clock runs with
@@ -84,14 +32,6 @@ async function simulator({ onTestFinished }: Pick<TestContext, 'onTestFinished'>
   return { sim, env, advance: (ms) => (offset += ms) };
 }
 
-/** Resolves once `condition()` holds (checked every 20 ms); rejects after `timeoutMs`. */
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const longRun = (sim: Simulator) => sim.createAgentRun({ durationMs: 60_000 }).runId;
 const longTask = (sim: Simulator) => sim.createCloudTask({ durationMs: 60_000 }).task.id;
@@ -212,7 +152,7 @@ describe.concurrent('the taskguard binary', () => {
   it('exits 0 from watch on a run that completes, with a plain line per status change', async ({ expect, onTestFinished }) => {
     const { sim, env, advance } = await simulator({ onTestFinished });
     const runId = longRun(sim);
-    const watching = start(['watch', `agent:${runId}`, '--interval', '100ms', '--timeout', '20s'], env);
+    const watching = startCli(['watch', `agent:${runId}`, '--interval', '100ms', '--timeout', '20s'], env);
     await watching.waitFor(/in_progress \(running\)/);
     advance(60_000);
     const ran = await watching.exited;
@@ -243,7 +183,7 @@ describe.concurrent('the taskguard binary', () => {
     const agentKey = `sk-sim-env-${randomBytes(6).toString('hex')}`;
     const cloudKey = `bb_sim_env_${randomBytes(6).toString('hex')}`;
     const env = { BLACKBOX_API_KEY: agentKey, BLACKBOX_CLOUD_API_KEY: cloudKey };
-    const server = start(['simulate', '--port', '0', '--latency', '5ms', '--seed', '42'], env);
+    const server = startCli(['simulate', '--port', '0', '--latency', '5ms', '--seed', '42'], env);
     const [, url] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
     await server.waitFor(/Press Ctrl-C to stop/);
     const created = await fetch(`${url}/api/v1/tasks`, {
@@ -269,7 +209,7 @@ describe.concurrent('the taskguard binary', () => {
   });
 
   it('prints the keys it generated from simulate --json when none are set', async ({ expect }) => {
-    const server = start(['simulate', '--json', '--error-rate', '0.5', '--max-concurrent', '4'], {});
+    const server = startCli(['simulate', '--json', '--error-rate', '0.5', '--max-concurrent', '4'], {});
     await server.waitFor(/^}$/m);
     server.child.kill('SIGINT');
     const ended = await server.exited;
@@ -316,16 +256,20 @@ describe.concurrent('the taskguard binary', () => {
   });
 
   it('exits 1 on an API failure with one line on stderr that names the env var but never the key', async ({ expect, onTestFinished }) => {
-    const { sim } = await simulator({ onTestFinished });
+    // The server quotes the Authorization header back in its error body, so a key the CLI let through would show.
+    const server = await startTestServer((req, res) => sendJson(res, 401, { error: `Unauthorized: ${req.headers.authorization}` }));
+    onTestFinished(() => server.close());
     const wrongKey = 'sk-wrong-but-secret-31337';
-    const env = { BLACKBOX_API_KEY: wrongKey, TASKGUARD_BASE_URL: sim.url };
-    const [text, json] = await Promise.all([taskguard(['status', longRun(sim)], env), taskguard(['cancel', longRun(sim), '--json'], env)]);
+    const env = { BLACKBOX_API_KEY: wrongKey, TASKGUARD_BASE_URL: server.url };
+    const [text, json] = await Promise.all([taskguard(['status', 'run-1'], env), taskguard(['cancel', 'run-2', '--json'], env)]);
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${wrongKey}`, `Bearer ${wrongKey}`]);
     expect(text.code).toBe(1);
-    expect(text.stderr).toMatch(/^taskguard: 401 GET \/api\/v1\/tasks\/[\w-]+\/status: Unauthorized \(check BLACKBOX_API_KEY\)\n$/);
+    expect(text.stderr).toMatch(/^taskguard: 401 GET \/api\/v1\/tasks\/run-1\/status: Unauthorized: Bearer \[redacted\] \(check BLACKBOX_API_KEY\)\n$/);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { name: 'AuthenticationError', status: 401, exitCode: 1 } });
     for (const result of [text, json]) expect(result.stdout + result.stderr).not.toContain(wrongKey);
   });
+
 
   it('shows examples in --help, for the program and for each command', async ({ expect }) => {
     const [main, bulk, watch] = await Promise.all([taskguard(['--help']), taskguard(['cancel-all', '--help']), taskguard(['help', 'watch'])]);
@@ -380,7 +324,7 @@ describe.concurrent('the program on a terminal', () => {
     const { sim, env, advance } = await simulator({ onTestFinished });
     const coloured = inProcess(['watch', longRun(sim), '--interval', '50ms'], env, true);
     const plain = inProcess(['watch', longRun(sim), '--interval', '50ms'], { ...env, NO_COLOR: '1' }, true);
-    await until(() => coloured.stderr.text.includes('in_progress') && plain.stderr.text.includes('in_progress'));
+    await until(() => coloured.stderr.text.includes('in_progress') && plain.stderr.text.includes('in_progress'), 'both status lines show the run');
     advance(60_000);
     expect(await coloured.code).toBe(0);
     expect(await plain.code).toBe(0);
@@ -411,7 +355,7 @@ describe.concurrent('the program on a terminal', () => {
     const left = longRun(sim);
     const first = inProcess(['watch', cancelled, '--interval', '50ms'], env, false);
     const second = inProcess(['watch', left, '--interval', '50ms', '--no-cancel-on-interrupt'], env, false);
-    await until(() => first.stdout.text.includes('in_progress') && second.stdout.text.includes('in_progress'));
+    await until(() => first.stdout.text.includes('in_progress') && second.stdout.text.includes('in_progress'), 'both watchers show the run');
     first.signals.emit('SIGINT', 'SIGINT');
     second.signals.emit('SIGTERM', 'SIGTERM');
     expect(await first.code).toBe(130);

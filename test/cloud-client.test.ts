@@ -12,6 +12,7 @@ import {
 } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 import {
+  aPercentage,
   captureError,
   closeTestServers,
   drive,
@@ -138,7 +139,7 @@ describe('CloudClient.getStatus', () => {
     expect(pending).toEqual({
       taskId: task.id,
       status: 'pending',
-      progress: 0,
+      progress: aPercentage,
       inProgress: true,
       isDone: false,
       error: null,
@@ -148,14 +149,14 @@ describe('CloudClient.getStatus', () => {
       duration: '0s',
     });
     now += 1_000;
-    expect(await cloud.getStatus(task.id)).toMatchObject({ status: 'processing', inProgress: true, isDone: false, duration: '1s', progress: 10 });
+    expect(await cloud.getStatus(task.id)).toMatchObject({ status: 'processing', inProgress: true, isDone: false, duration: '1s', progress: aPercentage });
     now = T0 + 9_950;
     expect(await cloud.getStatus(task.id)).toMatchObject({ status: 'saving', inProgress: true, isDone: false });
     now = T0 + 900_000;
     expect(await cloud.getStatus(task.id)).toEqual({
       taskId: task.id,
       status: 'completed',
-      progress: 100,
+      progress: aPercentage,
       inProgress: false,
       isDone: true,
       error: null,

@@ -1,7 +1,8 @@
 /**
- * The docs cannot rot: every ```ts block of README.md and docs/*.md is written to a temporary directory
- * as a module of its own and type-checked with the TypeScript compiler API, under the repository's
- * compiler options, with `taskguard` and `taskguard/simulator` mapped to the sources.
+ * The docs cannot rot: every ```ts block of README.md and docs/*.md, and of every `@example` in the doc
+ * comments of src/, is written to a temporary directory as a module of its own and type-checked with the
+ * TypeScript compiler API, under the repository's compiler options, with `taskguard` and
+ * `taskguard/simulator` mapped to the sources.
  *
  * A block is a complete module: it imports what it uses and declares (`declare const x: …`) what the
  * page assumes. Top-level await is fine. A block fenced ```ts no-check is skipped — for the rare block
@@ -52,6 +53,47 @@ function extractBlocks(markdown: string): CodeBlock[] {
   return blocks;
 }
 
+/**
+ * The fenced blocks of the `@example` tags in a source file's doc comments, each with its line in the
+ * file: a comment loses its ` * ` margin, and what is not inside an `@example` (up to the next tag) is
+ * blanked, so that {@link extractBlocks} reads the examples alone.
+ */
+function exampleBlocks(source: string): CodeBlock[] {
+  const blocks: CodeBlock[] = [];
+  for (const comment of source.matchAll(/\/\*\*[\s\S]*?\*\//g)) {
+    const firstLine = source.slice(0, comment.index).split('\n').length;
+    let inExample = false;
+    let inFence = false;
+    const text = comment[0].split('\n').map((raw) => {
+      const line = raw.replace(/^\s*\/\*\*\s?/, '').replace(/\s*\*\/$/, '').replace(/^\s*\* ?/, '');
+      if (/^\s*(`{3,}|~{3,})/.test(line)) inFence = !inFence;
+      else if (!inFence && /^@\w/.test(line)) inExample = line.startsWith('@example');
+      return inExample ? line : '';
+    });
+    for (const block of extractBlocks(text.join('\n'))) blocks.push({ ...block, line: firstLine + block.line - 1 });
+  }
+  return blocks;
+}
+
+/** How many `@example` tags the doc comments of a source file hold. */
+function exampleTags(source: string): number {
+  return source.match(/^\s*\* @example\b/gm)?.length ?? 0;
+}
+
+/** The .ts files of src/ with at least one `@example`, relative to the repository root. */
+function exampleSources(): string[] {
+  return (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts') && exampleTags(readFileSync(join(ROOT, 'src', file), 'utf8')) > 0)
+    .map((file) => `src/${file.split('\\').join('/')}`)
+    .sort();
+}
+
+/** The ts blocks of a page or a source file. */
+function tsBlocks(page: string): CodeBlock[] {
+  const text = readFileSync(join(ROOT, page), 'utf8');
+  return (page.endsWith('.md') ? extractBlocks(text) : exampleBlocks(text)).filter((block) => TS_LANGS.has(block.lang));
+}
+
 /** The pages whose snippets are checked, relative to the repository root. */
 function markdownPages(): string[] {
   const docs = readdirSync(join(ROOT, 'docs'), { withFileTypes: true })
@@ -99,15 +141,14 @@ function compilerOptions(): ts.CompilerOptions {
 function checkSnippets(dir: string): CheckResult {
   const snippets: Snippet[] = [];
   const skipped: { page: string; number: number; line: number }[] = [];
-  for (const page of markdownPages()) {
-    const blocks = extractBlocks(readFileSync(join(ROOT, page), 'utf8')).filter((block) => TS_LANGS.has(block.lang));
-    blocks.forEach((block, index) => {
+  for (const page of [...markdownPages(), ...exampleSources()]) {
+    tsBlocks(page).forEach((block, index) => {
       const number = index + 1;
       if (block.flags.includes('no-check')) {
         skipped.push({ page, number, line: block.line });
         return;
       }
-      const file = join(dir, `${page.replace(/\.md$/, '').replace(/[^\w-]+/g, '_')}.block${number}.ts`);
+      const file = join(dir, `${page.replace(/\.(md|ts)$/, '').replace(/[^\w-]+/g, '_')}.block${number}.ts`);
       // Each block is a module of its own (top-level await, no clashes between blocks).
       const isModule = /^\s*(import|export)\b/m.test(block.code);
       writeFileSync(file, isModule ? `${block.code}\n` : `${block.code}\nexport {};\n`);
@@ -160,7 +201,36 @@ describe('extractBlocks', () => {
   });
 });
 
-describe('code blocks of README.md and docs/*.md', () => {
+describe('exampleBlocks', () => {
+  it('reads the blocks of @example tags only, at their lines in the file, without the comment margin', () => {
+    const source = [
+      '/**',
+      ' * Text with a block that is no example:',
+      ' * ```ts',
+      ' * notAnExample();',
+      ' * ```',
+      ' *',
+      ' * @example',
+      ' * ```ts',
+      ' * @sealed',
+      ' * class C {',
+      ' *   m() {}',
+      ' * }',
+      ' * ```',
+      ' * @param x - not an example either',
+      ' * ```ts',
+      ' * neither();',
+      ' * ```',
+      ' */',
+      'export function f(x: boolean) {}',
+    ].join('\n');
+    // `@sealed` is code inside the fence, not a tag that would end the example.
+    expect(exampleBlocks(source)).toEqual([{ lang: 'ts', flags: [], code: '@sealed\nclass C {\n  m() {}\n}', line: 9 }]);
+    expect(exampleTags(source)).toBe(1);
+  });
+});
+
+describe('code blocks of README.md, docs/*.md and the @example tags of src/', () => {
   let dir: string;
   let result: CheckResult;
 
@@ -190,6 +260,20 @@ describe('code blocks of README.md and docs/*.md', () => {
 
   it.each(markdownPages())('every ts block of %s type-checks', (page) => {
     const failures = result.failures.get(page) ?? [];
+    expect(failures, `\n${failures.join('\n')}\n`).toEqual([]);
+  });
+
+  it('finds a ts block in every @example of src/', () => {
+    const sources = exampleSources();
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) {
+      const tags = exampleTags(readFileSync(join(ROOT, source), 'utf8'));
+      expect(result.snippets.filter((snippet) => snippet.page === source).length, source).toBeGreaterThanOrEqual(tags);
+    }
+  });
+
+  it.each(exampleSources())('every @example of %s type-checks', (source) => {
+    const failures = result.failures.get(source) ?? [];
     expect(failures, `\n${failures.join('\n')}\n`).toEqual([]);
   });
 });

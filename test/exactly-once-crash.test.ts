@@ -11,7 +11,8 @@ import { AgentClient, CloudClient, TaskManager, type RecoveryReport, type TaskSt
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
 import { FileStore } from '../src/stores/file.js';
 import { RedisStore } from '../src/stores/redis.js';
-import { startFixture, stopAll, until } from './fixtures/child.js';
+import { startNode, stopAll, until } from '../tools/child.js';
+import { simulatorEnv } from './fixtures/protocol.js';
 import { startRedisServer, type RedisServer } from './helpers/redis-server.js';
 
 let sim: Simulator;
@@ -53,15 +54,15 @@ function survivor(store: TaskStore): TaskManager {
 
 /** Starts the worker, lets its create reach the server with the answer lost, and kills it there. */
 async function killInTheCreateWindow(kind: 'agent' | 'cloud', storeEnv: Record<string, string>): Promise<void> {
-  const worker = startFixture('./intent-worker.ts', {
-    TG_URL: sim.url,
-    TG_AGENT_KEY: sim.agentKey,
-    TG_CLOUD_KEY: sim.cloudKey,
-    TG_WORKER_ID: 'victim',
-    TG_LEASE_MS: String(LEASE_MS),
-    TG_KIND: kind,
-    TG_PROMPT: `Crash window ${kind}`,
-    ...storeEnv,
+  const worker = startNode('test/fixtures/intent-worker.ts', {
+    env: {
+      ...simulatorEnv(sim),
+      TG_WORKER_ID: 'victim',
+      TG_LEASE_MS: String(LEASE_MS),
+      TG_KIND: kind,
+      TG_PROMPT: `Crash window ${kind}`,
+      ...storeEnv,
+    },
   });
   await worker.waitFor('READY');
   // Every answer is lost from now on: the create is applied, and neither its answer nor any list the

@@ -4,101 +4,26 @@
  * from here: requests over loopback, then a real SIGTERM, against a simulator in this process so that the
  * test can check on the server side that every run it started ended.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
+import { startNode, stopAll, until, type NodeChild } from '../tools/child.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Room for tsx start-up and a busy machine; each example finishes in a few seconds on its own. */
 const EXAMPLE_TIMEOUT_MS = 60_000;
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
+/** A fresh clone has none of these set: the example then starts its own simulator. */
+const CLONE_UNSET = /^(TASKGUARD_BASE_URL|BLACKBOX_API_KEY|BLACKBOX_CLOUD_API_KEY)$/;
 
-/** An example running in a child process, its stdout split into lines. */
-interface Example {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  stderr: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves with the first line matching `pattern` (already printed or to come). */
-  line(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-}
-
-const running = new Set<ChildProcess>();
 const simulators: Simulator[] = [];
 
 afterEach(async () => {
-  for (const child of running) child.kill('SIGKILL');
-  running.clear();
+  await stopAll();
   await Promise.all(simulators.splice(0).map((sim) => sim.close()));
 });
 
-function startExample(file: string, options: { args?: string[]; env?: Record<string, string> } = {}): Example {
-  // A fresh clone has none of these set: the example then starts its own simulator.
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1', ...options.env };
-  for (const name of ['TASKGUARD_BASE_URL', 'BLACKBOX_API_KEY', 'BLACKBOX_CLOUD_API_KEY']) {
-    if (!options.env || !(name in options.env)) delete env[name];
-  }
-  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${file}`, ...(options.args ?? [])], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-    for (const wake of waiters) wake();
-  });
-  const example: Example = {
-    child,
-    lines,
-    stderr: '',
-    exited: new Promise((resolve) => {
-      child.once('close', (code, signal) => {
-        running.delete(child);
-        if (partial !== '') lines.push(partial);
-        for (const wake of waiters) wake();
-        resolve({ code, signal });
-      });
-    }),
-    line(pattern, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          for (const line of lines) {
-            const match = pattern.exec(line);
-            if (match) {
-              cleanup();
-              return resolve(match);
-            }
-          }
-          if (child.exitCode !== null || child.signalCode !== null) {
-            cleanup();
-            reject(new Error(`${file} exited without printing ${pattern}:\n${lines.join('\n')}\n${example.stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`${file} did not print ${pattern} within ${timeoutMs} ms:\n${lines.join('\n')}\n${example.stderr}`));
-        }, timeoutMs);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    example.stderr += chunk;
-  });
-  return example;
+function startExample(file: string, options: { args?: string[]; env?: Record<string, string> } = {}): NodeChild {
+  return startNode(`examples/${file}`, { args: options.args ?? [], env: { NO_COLOR: '1', ...options.env }, dropEnv: CLONE_UNSET });
 }
 
 /** Runs an example to its end; fails with its output when it does not exit 0. */
@@ -112,14 +37,6 @@ async function runToEnd(file: string): Promise<string[]> {
 
 function expectLine(lines: readonly string[], pattern: RegExp): void {
   expect(lines.some((line) => pattern.test(line)), `no line matches ${pattern}:\n${lines.join('\n')}`).toBe(true);
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('examples/job-worker.ts', () => {
@@ -186,7 +103,7 @@ describe('examples/http-service.ts', () => {
         args: ['--serve'],
         env: { TASKGUARD_BASE_URL: sim.url, BLACKBOX_API_KEY: sim.agentKey },
       });
-      const [, url = ''] = await service.line(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/);
+      const [, url = ''] = await service.waitForLine(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/, 20_000);
       const post = (body: unknown, signal?: AbortSignal): Promise<Response> =>
         fetch(`${url}/runs`, { method: 'POST', body: JSON.stringify(body), ...(signal && { signal }) });
 

@@ -2,11 +2,10 @@
  * `manager.health()`: the lifecycle, the store and the last request outcomes, on a fake clock; then the
  * HTTP service example's probes over real HTTP, in a child process, while it shuts down.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient, InternalServerError, MemoryStore, TaskManager, type ManagerHealth, type TaskRef } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
+import { startNode, stopAll, until, type NodeChild } from '../tools/child.js';
 import { fakeClock, ScriptedBackend } from './helpers/fake-backend.js';
 
 function setup(options: { store?: MemoryStore } = {}) {
@@ -98,54 +97,27 @@ describe('TaskManager.health()', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const running = new Set<ChildProcess>();
 const simulators: Simulator[] = [];
 
 afterEach(async () => {
-  for (const child of running) child.kill('SIGKILL');
-  running.clear();
+  await stopAll();
   await Promise.all(simulators.splice(0).map((sim) => sim.close()));
 });
 
 /** `examples/http-service.ts --serve` in a child process against `sim`; resolves with its URL once it listens. */
-async function startService(sim: Simulator): Promise<{ child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1', TASKGUARD_BASE_URL: sim.url, BLACKBOX_API_KEY: sim.agentKey };
-  delete env['BLACKBOX_CLOUD_API_KEY'];
-  delete env['PORT'];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/http-service.ts', '--serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => (running.delete(child), resolve(code))));
-  const output = (): string => `${stdout}\n--- stderr ---\n${stderr}`;
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not listen within 30 s:\n${output()}`)), 30_000);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    void exited.then(() => reject(new Error(`the service exited before listening:\n${output()}`)));
+async function startService(sim: Simulator): Promise<{ service: NodeChild; url: string }> {
+  const service = startNode('examples/http-service.ts', {
+    args: ['--serve'],
+    env: { NO_COLOR: '1', TASKGUARD_BASE_URL: sim.url, BLACKBOX_API_KEY: sim.agentKey },
+    dropEnv: /^(BLACKBOX_CLOUD_API_KEY|PORT)$/,
   });
-  return { child, url, output, exited };
+  const [, url = ''] = await service.waitForLine(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/, 30_000);
+  return { service, url };
 }
 
 async function probe(url: string): Promise<{ status: number; body: ManagerHealth }> {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as ManagerHealth };
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('examples/http-service.ts probes', () => {
@@ -155,16 +127,16 @@ describe('examples/http-service.ts probes', () => {
       const sim = await createSimulator({ queuedMs: 20 });
       simulators.push(sim);
       const agent = new AgentClient({ apiKey: sim.agentKey, baseUrl: sim.url });
-      const service = await startService(sim);
+      const { service, url } = await startService(sim);
 
-      const live = await probe(`${service.url}/healthz`);
+      const live = await probe(`${url}/healthz`);
       expect(live).toMatchObject({ status: 200, body: { state: 'open' } });
-      await until(async () => (await probe(`${service.url}/readyz`)).status === 200, 'the service is ready');
-      expect((await probe(`${service.url}/readyz`)).body).toMatchObject({ ready: true, state: 'open', store: 'ready', tracked: 0 });
+      await until(async () => (await probe(`${url}/readyz`)).status === 200, 'the service is ready');
+      expect((await probe(`${url}/readyz`)).body).toMatchObject({ ready: true, state: 'open', store: 'ready', tracked: 0 });
 
-      const waiting = fetch(`${service.url}/runs`, { method: 'POST', body: JSON.stringify({ prompt: 'Never ends [sim:duration=never]' }) });
+      const waiting = fetch(`${url}/runs`, { method: 'POST', body: JSON.stringify({ prompt: 'Never ends [sim:duration=never]' }) });
       await until(async () => (await agent.listTasks({ status: 'running' })).tasks.length === 1, 'the run is running');
-      const ready = await probe(`${service.url}/readyz`);
+      const ready = await probe(`${url}/readyz`);
       expect(ready).toMatchObject({ status: 200, body: { tracked: 1, lastSuccessAt: expect.any(Number) } });
 
       // A slow API holds the shutdown open (its cancel takes a second): the probes answer meanwhile.
@@ -172,14 +144,14 @@ describe('examples/http-service.ts probes', () => {
       service.child.kill('SIGTERM');
       let draining: { status: number; body: ManagerHealth } | undefined;
       await until(async () => {
-        draining = await probe(`${service.url}/readyz`);
+        draining = await probe(`${url}/readyz`);
         return draining.status === 503;
       }, '/readyz answers 503');
       expect(draining?.body).toMatchObject({ ready: false, state: 'shuttingDown', tracked: 1 });
-      expect(await probe(`${service.url}/healthz`)).toMatchObject({ status: 200, body: { state: 'shuttingDown' } });
+      expect(await probe(`${url}/healthz`)).toMatchObject({ status: 200, body: { state: 'shuttingDown' } });
 
       expect((await waiting).status).toBe(503);
-      expect(await service.exited, service.output()).toBe(0);
+      expect((await service.exited).code, service.describe()).toBe(0);
       const { tasks } = await agent.listTasks({ limit: 10 });
       expect(tasks.map((run) => run.status)).toEqual(['cancelled']);
     },

@@ -6,7 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
-import { startFixture, stopAll, type FixtureProcess } from './fixtures/child.js';
+import { startNode, stopAll, type NodeChild } from '../tools/child.js';
+import { simulatorEnv } from './fixtures/protocol.js';
 
 /** A hang fails the test at this limit; no test asserts on a shorter duration. */
 const EXIT_LIMIT_MS = 20_000;
@@ -22,18 +23,18 @@ afterEach(async () => {
   await sim.close();
 });
 
-function startScript(mode: string, ids: { agent?: readonly string[]; cloud?: readonly string[] } = {}): FixtureProcess {
-  return startFixture('./await-tasks.ts', {
-    TG_MODE: mode,
-    TG_URL: sim.url,
-    TG_AGENT_KEY: sim.agentKey,
-    TG_CLOUD_KEY: sim.cloudKey,
-    TG_AGENT_IDS: (ids.agent ?? []).join(','),
-    TG_CLOUD_IDS: (ids.cloud ?? []).join(','),
+function startScript(mode: string, ids: { agent?: readonly string[]; cloud?: readonly string[] } = {}): NodeChild {
+  return startNode('test/fixtures/await-tasks.ts', {
+    env: {
+      TG_MODE: mode,
+      ...simulatorEnv(sim),
+      TG_AGENT_IDS: (ids.agent ?? []).join(','),
+      TG_CLOUD_IDS: (ids.cloud ?? []).join(','),
+    },
   });
 }
 
-function json<T>(child: FixtureProcess, tag: string): T {
+function json<T>(child: NodeChild, tag: string): T {
   const line = child.tagged(tag)[0];
   if (line === undefined) throw new Error(`no ${tag} line\n${child.describe()}`);
   return JSON.parse(line) as T;
@@ -62,7 +63,7 @@ describe('liveness of a process that uses a TaskManager', () => {
       ...runs.map((id) => [id, 'completed', 'completed']),
       ...tasks.map((id) => [id, 'completed', 'completed']),
     ]);
-    expect(json(child, 'STATS')).toEqual({ tracked: 0, timersArmed: 0, requests: 0 });
+    expect(json(child, 'STATS')).toMatchObject({ tracked: 0, timersArmed: 0, requests: 0 });
     expect(child.tagged('END')).toHaveLength(1);
     // Tasks that end on their own are never cancelled.
     expect(sim.ledger.cancels.size + sim.ledger.stops.size).toBe(0);
@@ -90,7 +91,7 @@ describe('liveness of a process that uses a TaskManager', () => {
     expect(exit, child.describe()).toMatchObject({ code: 0, signal: null });
     const results = json<Result[]>(child, 'RESULTS');
     expect(results).toEqual([expect.objectContaining({ id: runs[0], outcome: 'error', error: 'ManagerClosedError' })]);
-    expect(json(child, 'STATS')).toEqual({ tracked: 0, timersArmed: 0, requests: 0 });
+    expect(json(child, 'STATS')).toMatchObject({ tracked: 0, timersArmed: 0, requests: 0 });
     expect(child.tagged('END')).toHaveLength(1);
     // close() lets go of tasks; only shutdown() cancels them.
     expect(sim.ledger.cancels.size).toBe(0);
@@ -120,12 +121,12 @@ describe('errors of a process whose manager hooks the signals', () => {
   ] as const) {
     it(`does not swallow ${what}: the process exits non-zero with the error on stderr`, async () => {
       const runs = [sim.createAgentRun({ durationMs: Number.POSITIVE_INFINITY }).runId];
-      const child = startFixture('./uncaught.ts', {
-        TG_MODE: mode,
-        TG_URL: sim.url,
-        TG_AGENT_KEY: sim.agentKey,
-        TG_CLOUD_KEY: sim.cloudKey,
-        TG_AGENT_IDS: runs.join(','),
+      const child = startNode('test/fixtures/uncaught.ts', {
+        env: {
+          TG_MODE: mode,
+          ...simulatorEnv(sim),
+          TG_AGENT_IDS: runs.join(','),
+        },
       });
 
       const exit = await child.waitForExit(EXIT_LIMIT_MS);

@@ -133,7 +133,7 @@ describe('TaskManager against the simulator', () => {
     expect(report.unconfirmed).toEqual([]);
     expect(sim.ledger.cancels.get(slowRun.ref.id)).toBe(1);
     expect(sim.ledger.stops.get(slowTask.ref.id)).toBe(1);
-    expect(m.stats()).toEqual({ tracked: 0, timersArmed: 0, requests: 0 });
+    expect(m.stats()).toMatchObject({ tracked: 0, timersArmed: 0, requests: 0 });
   });
 
   it('cancels a run whose caller went away while its create was in flight, instead of orphaning it', async () => {

@@ -25,6 +25,7 @@ import {
   clearEnv,
   closeTestServers,
   drive,
+  echoingAuthorization,
   expectNoSecret,
   installClock,
   refusedPort,
@@ -571,10 +572,10 @@ describe('connection failures', () => {
 describe('key redaction', () => {
   const failures: [string, () => Promise<{ error: unknown; client: unknown }>][] = [
     [
-      'a 401 for a wrong key',
+      'a 401 for a wrong key, quoted back in the answer',
       async () => {
         const sim = await simulator();
-        const client = new AgentClient({ apiKey: KEY, baseUrl: sim.url });
+        const client = new AgentClient({ apiKey: KEY, baseUrl: sim.url, fetch: echoingAuthorization() });
         return { client, error: await rejectionOf(client.getStatus('r')) };
       },
     ],

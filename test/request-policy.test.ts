@@ -24,6 +24,7 @@ import {
 } from '../src/index.js';
 import {
   closeTestServers,
+  countingFetch,
   expectNoSecret,
   refusedPort,
   rejectionOf,
@@ -402,19 +403,8 @@ describe('maxResponseBytes counts decoded bytes', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': compressed.length });
       res.end(compressed);
     });
-    let decodedPulled = 0;
-    const counting: typeof globalThis.fetch = async (input, init) => {
-      const response = await globalThis.fetch(input, init);
-      if (!response.body) return response;
-      const counter = new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          decodedPulled += chunk.byteLength;
-          controller.enqueue(chunk);
-        },
-      });
-      return new Response(response.body.pipeThrough(counter), { status: response.status, statusText: response.statusText, headers: response.headers });
-    };
-    const agent = new AgentClient({ apiKey: KEY, baseUrl: server.url, maxResponseBytes: MiB, retries: 0, fetch: counting });
+    const counting = countingFetch();
+    const agent = new AgentClient({ apiKey: KEY, baseUrl: server.url, maxResponseBytes: MiB, retries: 0, fetch: counting.fetch });
     const memory = (): number => {
       const { heapUsed, arrayBuffers } = process.memoryUsage();
       return heapUsed + arrayBuffers;
@@ -422,6 +412,7 @@ describe('maxResponseBytes counts decoded bytes', () => {
     const before = memory();
     const error = await rejectionOf(agent.getStatus('r'));
     const growth = memory() - before;
+    const decodedPulled = counting.bytesRead[0] ?? 0;
     console.info(
       `[figures] gzip body ${compressed.length} bytes (decodes to ${256 * MiB}); decoded bytes pulled ${decodedPulled}; ` +
         `heapUsed+arrayBuffers growth ${growth} bytes (${(growth / MiB).toFixed(2)} MiB)`,

@@ -6,10 +6,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskManager, type TaskRef } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
-import { startFixture, stopAll, until, type FixtureProcess } from './fixtures/child.js';
-import type { PlainReport, PlainResult } from './fixtures/protocol.js';
+import { startNode, stopAll, until, type NodeChild } from '../tools/child.js';
+import { simulatorEnv, type PlainReport, type PlainResult } from './fixtures/protocol.js';
 
-const WORKER = './signal-worker.ts';
+const WORKER = 'test/fixtures/signal-worker.ts';
 /** Margin over a grace period for process start-up and scheduling on a busy machine. */
 const MARGIN_MS = 5_000;
 /** A poll delay no test outlives: after its first poll a task has no request in flight. */
@@ -45,11 +45,9 @@ interface WorkerConfig {
   readonly exit?: boolean;
 }
 
-function startWorker(config: WorkerConfig): FixtureProcess {
+function startWorker(config: WorkerConfig): NodeChild {
   const env: Record<string, string> = {
-    TG_URL: sim.url,
-    TG_AGENT_KEY: sim.agentKey,
-    TG_CLOUD_KEY: sim.cloudKey,
+    ...simulatorEnv(sim),
     TG_AGENT_IDS: (config.agentIds ?? []).join(','),
     TG_CLOUD_IDS: (config.cloudIds ?? []).join(','),
     TG_START_AGENT: String(config.startAgent ?? 0),
@@ -64,7 +62,7 @@ function startWorker(config: WorkerConfig): FixtureProcess {
   if (config.bulk !== undefined) env['TG_BULK'] = config.bulk;
   if (config.bulkConcurrency !== undefined) env['TG_BULK_CONCURRENCY'] = String(config.bulkConcurrency);
   if (config.exit === false) env['TG_EXIT'] = 'false';
-  return startFixture(WORKER, env);
+  return startNode(WORKER, { env });
 }
 
 function agentRuns(count: number): string[] {
@@ -94,11 +92,11 @@ function untilPolledAndIdle(runs: readonly string[], tasks: readonly string[]): 
   );
 }
 
-async function ready(child: FixtureProcess): Promise<{ refs: TaskRef[]; started: string[] }> {
+async function ready(child: NodeChild): Promise<{ refs: TaskRef[]; started: string[] }> {
   return JSON.parse(await child.waitFor('READY')) as { refs: TaskRef[]; started: string[] };
 }
 
-function reports(child: FixtureProcess, name = 'main'): PlainReport[] {
+function reports(child: NodeChild, name = 'main'): PlainReport[] {
   return child.tagged(`SHUTDOWN ${name}`).map((line) => JSON.parse(line) as PlainReport);
 }
 
@@ -367,7 +365,7 @@ function handledTotal(): number {
   return total;
 }
 
-function settledResults(child: FixtureProcess, tag = 'SETTLED main'): PlainResult[] {
+function settledResults(child: NodeChild, tag = 'SETTLED main'): PlainResult[] {
   return child.tagged(tag).map((line) => JSON.parse(line) as PlainResult);
 }
 
@@ -466,14 +464,14 @@ describe('a signal during a bulk cancel', () => {
   });
 });
 
-function startThrower(mode: 'timer' | 'cancelled' | 'shutdown', runs: readonly string[], extra: Record<string, string> = {}): FixtureProcess {
-  return startFixture('./shutdown-throw.ts', {
-    TG_MODE: mode,
-    TG_URL: sim.url,
-    TG_AGENT_KEY: sim.agentKey,
-    TG_CLOUD_KEY: sim.cloudKey,
-    TG_AGENT_IDS: runs.join(','),
-    ...extra,
+function startThrower(mode: 'timer' | 'cancelled' | 'shutdown', runs: readonly string[], extra: Record<string, string> = {}): NodeChild {
+  return startNode('test/fixtures/shutdown-throw.ts', {
+    env: {
+      TG_MODE: mode,
+      ...simulatorEnv(sim),
+      TG_AGENT_IDS: runs.join(','),
+      ...extra,
+    },
   });
 }
 

@@ -20,7 +20,7 @@ import {
   type CloudStreamEvent,
 } from '../src/index.js';
 import { createSimulator, type Simulator } from '../src/simulator/index.js';
-import { startFixture, stopAll } from './fixtures/child.js';
+import { startNode, stopAll } from '../tools/child.js';
 import { captureError, rejectionOf, sendJson, sendText, waitFor } from './helpers/clients-http.js';
 
 const AGENT_KEY = 'sk-streams-test-0123456789';
@@ -669,7 +669,7 @@ describe('liveness', () => {
       send(res, connected(0), 'connected');
       send(res, logData(0), 'log');
     });
-    const child = startFixture('./stream-exit.ts', { TG_URL: server.url, TG_AGENT_KEY: AGENT_KEY, TG_CLOUD_KEY: CLOUD_KEY });
+    const child = startNode('test/fixtures/stream-exit.ts', { env: { TG_URL: server.url, TG_AGENT_KEY: AGENT_KEY, TG_CLOUD_KEY: CLOUD_KEY } });
     const exit = await child.waitForExit(20_000);
     expect(exit, child.describe()).toMatchObject({ code: 0, signal: null });
     expect(child.tagged('AGENT_FINISHED')).toEqual(['["text-delta","finish"]']);

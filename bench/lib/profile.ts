@@ -10,7 +10,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Fixture } from './child.js';
+import { startNode } from '../../tools/child.js';
 import { int } from './report.js';
 
 interface ProfileNode {
@@ -133,8 +133,8 @@ export const CLIENT_QUESTIONS: readonly FrameQuestion[] = [
 export async function profileTarget(args: readonly string[], questions: readonly FrameQuestion[], log: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'taskguard-prof-'));
   try {
-    const child = new Fixture('profile-target.ts', args, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-    const done = await child.waitFor<{ requests: number }>('DONE', 300_000);
+    const child = startNode('bench/fixtures/profile-target.ts', { args, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const done = await child.waitForJson<{ requests: number }>('DONE', 300_000);
     await child.exited;
     logProfile(profileIn(dir), `profile-target.ts ${args[0]!}, warm-up included`, done.requests, questions, log);
   } finally {

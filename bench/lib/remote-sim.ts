@@ -15,7 +15,10 @@ export type SimRequest =
   | { readonly op: 'cpuUsage' }
   | { readonly op: 'close' };
 
-/** What the ledger says, summed up; `cancelsPerRun` maps a cancel count to the number of runs that got it. */
+/**
+ * What the ledger says, summed up. `cancelsPerRun` maps a cancel count to the number of the asked-for runs
+ * that got it; `cancelledRuns` and `stoppedTasks` count every run and task that got a cancel or stop.
+ */
 export interface SimLedgerSummary {
   readonly requests: number;
   readonly byRoute: Record<string, number>;
@@ -24,6 +27,10 @@ export interface SimLedgerSummary {
   readonly peakConcurrent: number;
   readonly cancelsPerRun: Record<string, number>;
   readonly cancelledOnServer: number;
+  readonly cancelledRuns: number;
+  readonly stoppedTasks: number;
+  /** The most cancels and stops one run or task got. */
+  readonly maxCancelsPerTask: number;
 }
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/sim-server.ts', import.meta.url));
@@ -32,14 +39,16 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/sim-server.ts', import.meta.u
 export class RemoteSimulator {
   readonly url: string;
   readonly agentKey: string;
+  readonly cloudKey: string;
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   #seq = 0;
 
-  private constructor(child: ChildProcess, hello: { url: string; agentKey: string }) {
+  private constructor(child: ChildProcess, hello: { url: string; agentKey: string; cloudKey: string }) {
     this.#child = child;
     this.url = hello.url;
     this.agentKey = hello.agentKey;
+    this.cloudKey = hello.cloudKey;
     child.on('message', (raw) => {
       const message = raw as { seq: number; result?: unknown; error?: string };
       const waiter = this.#pending.get(message.seq);
@@ -68,7 +77,7 @@ export class RemoteSimulator {
       child.once('exit', early);
       child.once('message', (raw) => {
         child.off('exit', early);
-        resolve(new RemoteSimulator(child, (raw as { result: { url: string; agentKey: string } }).result));
+        resolve(new RemoteSimulator(child, (raw as { result: { url: string; agentKey: string; cloudKey: string } }).result));
       });
     });
   }

@@ -1,4 +1,5 @@
 /** Small statistics and a seeded random source, shared by the benchmarks. */
+import { Random } from '../../src/simulator/random.js';
 
 /** The median of `values` (the upper one of an even count). */
 export function median(values: readonly number[]): number {
@@ -20,16 +21,10 @@ export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
-/** mulberry32: a tiny seeded PRNG in [0, 1), so jitter is the same on every run. */
+/** Floats in [0, 1) from the simulator's seeded generator, so jitter is the same on every run. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /** CPU time (user + system) in microseconds since `start`. */

@@ -5,7 +5,7 @@
  */
 import { AgentClient } from '../clients/agent.js';
 import { CloudClient } from '../clients/cloud.js';
-import type { ClientOptions } from '../clients/options.js';
+import { checkBaseUrl, type ClientOptions } from '../clients/options.js';
 import { ValidationError } from '../errors/classes.js';
 import type { TaskRef } from '../refs.js';
 import type { CliContext } from './context.js';
@@ -29,15 +29,8 @@ export function baseUrlOf(context: CliContext, options: ApiCommandOptions): stri
   const fromOption = options.baseUrl !== undefined;
   const value = options.baseUrl ?? envValue(context.env, BASE_URL_ENV);
   if (value === undefined) return undefined;
-  const source = fromOption ? '--base-url' : BASE_URL_ENV;
-  if (!URL.canParse(value)) throw new UsageError(`${source} must be an absolute http(s) URL such as http://127.0.0.1:4010, got "${value}"`);
-  const url = new URL(value);
-  if (url.username !== '' || url.password !== '') throw new UsageError(`${source} must not contain credentials; keys come from the environment`);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${source} must be http: or https:, got ${url.protocol}`);
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    throw new UsageError(`${source} ${url.origin} is plain http: to a host that is not loopback; the key would travel in clear text. Use https:`);
-  }
-  return value;
+  // The clients' own rule, named after where the value came from: the CLI has no allowInsecureHttp.
+  return build(() => checkBaseUrl(value, { name: fromOption ? '--base-url' : BASE_URL_ENV }));
 }
 
 /** An Agent API client; refuses (exit 2) when `BLACKBOX_API_KEY` is not set. */
@@ -67,10 +60,6 @@ export function clientsOfKinds(context: CliContext, kinds: ReadonlySet<string>, 
     ...(kinds.has('agent') && { agent: agentClient(context, options) }),
     ...(kinds.has('cloud') && { cloud: cloudClient(context, options) }),
   };
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 function requireKey(context: CliContext, name: string, api: string): string {

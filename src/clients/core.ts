@@ -47,6 +47,9 @@ export interface ApiDescriptor {
   readonly kind: string;
 }
 
+/** What an attempt hands to the hook that sends it, as ky's `context` (a record: a type literal, not an interface). */
+type AttemptContext = { readonly signal: AbortSignal };
+
 /**
  * The one HTTP core under both clients: ky for the request, p-retry for the retries, the error factory
  * for every failure. It holds the key in a private field, so neither `util.inspect` nor an error sees it.
@@ -59,16 +62,32 @@ export class RequestCore {
   constructor(options: ClientOptions, api: ApiDescriptor) {
     this.#options = resolveClientOptions(options, api);
     this.#telemetry = createRequestTelemetry(api.kind);
+    const send = this.#options.fetch;
+    const authorization = `Bearer ${this.#options.apiKey}`;
     this.#ky = ky.create({
       prefixUrl: this.#options.baseUrl,
-      headers: { authorization: `Bearer ${this.#options.apiKey}`, accept: 'application/json' },
       // Retries belong to p-retry and the attempt timeout to #attempt (ky's covers the headers only).
       retry: 0,
       timeout: false,
       throwHttpErrors: false,
       // A redirect could carry the key to another host: never follow one.
       redirect: 'manual',
-      fetch: this.#options.fetch,
+      hooks: {
+        // Three costs of ky per call buy nothing here (docs/performance.md): merging default headers
+        // into the call's options, building the Request on the caller's signal joined to ky's own with
+        // AbortSignal.any, and cloning the Request for retries ky never makes (retries are p-retry's).
+        // So the headers are set on the Request ky built, the attempt's signal goes to fetch as
+        // `init.signal`, and the Response is handed back to ky, its documented way to skip sending.
+        beforeRequest: [
+          (request, options) => {
+            request.headers.set('authorization', authorization);
+            if (!request.headers.has('accept')) request.headers.set('accept', 'application/json');
+            return send(request, { signal: (options.context as AttemptContext).signal });
+          },
+        ],
+      },
+      // ky sends on its own only when the hook's answer is not a Response: a second send, refused.
+      fetch: () => Promise.reject(new TypeError('fetch must resolve to a Response')),
     });
   }
 
@@ -88,88 +107,94 @@ export class RequestCore {
    */
   async request<T>(request: CoreRequest & { readonly operation: ApiOperation }, options: RequestOptions = {}): Promise<T> {
     const { signal } = options;
-    const { retryBackoff, maxRetryAfterMs } = this.#options;
-    const retries = options.retries ?? this.#options.retries;
+    signal?.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
     const budgetEnd = Date.now() + (options.maxRetryTimeMs ?? this.#options.maxRetryTimeMs);
     const run = options.runAttempt ?? runNow;
-    signal?.throwIfAborted();
-    const retrying = pRetry(
-      // The attempt's timer starts when it gets its slot; it never runs past the call's budget. A call
-      // aborted while it waits for its slot rejects at once, and gives the slot back unsent.
-      () => {
-        const attempt = run(() => {
-          signal?.throwIfAborted();
-          return this.#attempt<T>(request, Math.max(1, Math.min(timeoutMs, budgetEnd - Date.now())), signal);
-        });
-        return signal ? raceAbort(attempt, signal) : attempt;
-      },
-      {
+    const target = targetOf(request);
+    // The attempt's timer starts when it gets its slot; it never runs past the call's budget. A call
+    // aborted while it waits for its slot rejects at once, and gives the slot back unsent.
+    const attempt = (): Promise<T> => {
+      const sending = run(() => {
+        signal?.throwIfAborted();
+        return this.#attempt<T>(request, target, Math.max(1, Math.min(timeoutMs, budgetEnd - Date.now())), signal);
+      });
+      return signal ? raceAbort(sending, signal) : sending;
+    };
+    try {
+      return await attempt();
+    } catch (error) {
+      return this.#retry(request.method, attempt, error, options.retries ?? this.#options.retries, budgetEnd, signal);
+    }
+  }
+
+  /**
+   * What follows a failed first attempt. p-retry comes in only then, so that a first success (the usual
+   * case) costs none of its work, and it is handed that failure as its own first attempt, so that every
+   * failure goes through the same policy.
+   */
+  async #retry<T>(method: CoreRequest['method'], attempt: () => Promise<T>, first: unknown, retries: number, budgetEnd: number, signal: AbortSignal | undefined): Promise<T> {
+    const { retryBackoff, maxRetryAfterMs } = this.#options;
+    try {
+      return await pRetry((attemptNumber) => (attemptNumber === 1 ? Promise.reject(first) : attempt()), {
         retries,
         // The delay is the policy's (backoff with the server's capped hint), awaited in shouldRetry,
         // which p-retry calls only while retries remain; its own delay is switched off with minTimeout 0.
         minTimeout: 0,
         signal,
         shouldRetry: async ({ error, attemptNumber }) => {
-          if (!isRetryable(request.method, error)) return false;
+          if (!isRetryable(method, error)) return false;
           const delay = retryDelay(attemptNumber - 1, error, retryBackoff, maxRetryAfterMs);
           if (Date.now() + delay >= budgetEnd) return false;
           await sleep(delay, signal);
           return true;
         },
-      },
-    );
-    // p-retry turns a non-Error abort reason into a TypeError; callers are promised `signal.reason`.
-    return retrying.catch((error: unknown) => {
-      if (signal?.aborted) throw signal.reason;
-      if (mayHaveBeenApplied(request.method, error)) markMayHaveBeenApplied(error as BlackboxError);
-      throw error;
-    });
-  }
-
-  /** One attempt, counted and timed as one request of its operation: a retry is another request. */
-  async #attempt<T>(request: CoreRequest & { readonly operation: ApiOperation }, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
-    let status: number | undefined;
-    const end = this.#telemetry.start(request.operation);
-    try {
-      const value = await this.#send<T>(request, timeoutMs, signal, (answered) => (status = answered));
-      end({ status });
-      return value;
+      });
     } catch (error) {
-      end({ status, error });
+      // p-retry turns a non-Error abort reason into a TypeError; callers are promised `signal.reason`.
+      if (signal?.aborted) throw signal.reason;
+      if (mayHaveBeenApplied(method, error)) markMayHaveBeenApplied(error as BlackboxError);
       throw error;
     }
   }
 
-  async #send<T>(request: CoreRequest, timeoutMs: number, signal: AbortSignal | undefined, answered: (status: number) => void): Promise<T> {
-    const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
+  /** One attempt, counted and timed as one request of its operation: a retry is another request. */
+  async #attempt<T>(request: CoreRequest & { readonly operation: ApiOperation }, target: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
+    const end = this.#telemetry.start(request.operation);
+    const info = (): RequestInfo => ({ method: request.method, path: `/${target}` });
     // One controller per attempt, aborted by the timeout or by the caller's signal (through the abort
     // hub: one listener on the caller's signal, however many requests share it).
     const attempt = new AbortController();
     const off = signal ? onAbort(signal, () => attempt.abort(signal.reason)) : runNothing;
     const timer = setTimeout(() => attempt.abort(), timeoutMs);
+    let status: number | undefined;
     try {
-      const response = await this.#ky(request.path, {
-        method: request.method,
-        json: request.json,
-        searchParams: definedParams(request.searchParams),
-        signal: attempt.signal,
-      });
-      answered(response.status);
+      const context: AttemptContext = { signal: attempt.signal };
+      const response = await this.#ky(target, request.json === undefined ? { method: request.method, context } : { method: request.method, json: request.json, context });
+      status = response.status;
       const bodyText = this.#redact(await readBody(response, this.#options.maxResponseBytes, info));
-      if (response.ok) return parseSuccess<T>(response, bodyText, info);
-      throw errorFromResponse({
-        ...info(),
-        status: response.status,
-        bodyText,
-        contentType: response.headers.get('content-type'),
-        retryAfterMs: parseRetryAfter(response.headers),
-      });
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (error instanceof BlackboxError) throw error;
-      if (attempt.signal.aborted) throw new RequestTimeoutError({ ...info(), timeoutMs });
-      throw new ConnectionError(info(), { cause: error });
+      if (!response.ok) {
+        throw errorFromResponse({
+          ...info(),
+          status,
+          bodyText,
+          contentType: response.headers.get('content-type'),
+          retryAfterMs: parseRetryAfter(response.headers),
+        });
+      }
+      const value = parseSuccess<T>(response, bodyText, info);
+      end({ status });
+      return value;
+    } catch (caught) {
+      const error = signal?.aborted
+        ? (signal.reason as unknown)
+        : caught instanceof BlackboxError
+          ? caught
+          : attempt.signal.aborted
+            ? new RequestTimeoutError({ ...info(), timeoutMs })
+            : new ConnectionError(info(), { cause: caught });
+      end({ status, error });
+      throw error;
     } finally {
       clearTimeout(timer);
       off();
@@ -203,18 +228,15 @@ export class RequestCore {
   async #openStream(request: CoreRequest, options: Pick<RequestOptions, 'signal' | 'timeoutMs'>): Promise<Response> {
     const { signal } = options;
     const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
-    const info = (): RequestInfo => ({ method: request.method, path: `/${request.path}${queryString(request.searchParams)}` });
+    const target = targetOf(request);
+    const info = (): RequestInfo => ({ method: request.method, path: `/${target}` });
     const attempt = new AbortController();
     const off = signal ? onAbort(signal, () => attempt.abort(signal.reason)) : runNothing;
     const timer = setTimeout(() => attempt.abort(), timeoutMs);
     let response: Response;
     try {
-      response = await this.#ky(request.path, {
-        method: request.method,
-        searchParams: definedParams(request.searchParams),
-        headers: { accept: 'text/event-stream' },
-        signal: attempt.signal,
-      });
+      const context: AttemptContext = { signal: attempt.signal };
+      response = await this.#ky(target, { method: request.method, headers: { accept: 'text/event-stream' }, context });
     } catch (error) {
       off();
       if (signal?.aborted) throw signal.reason;
@@ -294,15 +316,13 @@ function parseSuccess<T>(response: Response, bodyText: string, info: () => Reque
   throw new InvalidResponseError(response.status, `${response.status} ${method} ${path}: ${what}`, { method, path, body });
 }
 
-function definedParams(params: CoreRequest['searchParams']): Record<string, string | number> | undefined {
-  if (!params) return undefined;
-  const defined: Record<string, string | number> = {};
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) defined[key] = value;
-  return defined;
-}
-
-function queryString(params: CoreRequest['searchParams']): string {
-  const defined = definedParams(params);
-  if (!defined || Object.keys(defined).length === 0) return '';
-  return `?${new URLSearchParams(Object.entries(defined).map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
+/**
+ * The path with its query string. ky is given the query in the path: its `searchParams` option makes it
+ * build the `Request` a second time, and the query is the same (`URLSearchParams` encodes both).
+ */
+function targetOf(request: CoreRequest): string {
+  if (!request.searchParams) return request.path;
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(request.searchParams)) if (value !== undefined) query.append(key, String(value));
+  return query.size === 0 ? request.path : `${request.path}?${query.toString()}`;
 }

@@ -134,7 +134,7 @@ export function resolveClientOptions(options: ClientOptions, api: ApiDescriptor)
   validateBackoffPolicy(retryBackoff, 'retryBackoff');
   return {
     apiKey,
-    baseUrl: checkBaseUrl(options.baseUrl ?? api.defaultBaseUrl, options.allowInsecureHttp ?? false),
+    baseUrl: checkBaseUrl(options.baseUrl ?? api.defaultBaseUrl, { name: 'baseUrl', allowInsecureHttp: options.allowInsecureHttp ?? false }),
     timeoutMs: positive('timeoutMs', options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs),
     retries: count('retries', options.retries ?? CLIENT_DEFAULTS.retries),
     retryBackoff,
@@ -145,13 +145,19 @@ export function resolveClientOptions(options: ClientOptions, api: ApiDescriptor)
   };
 }
 
-function checkBaseUrl(value: unknown, allowInsecureHttp: boolean): string {
-  if (typeof value !== 'string' || !URL.canParse(value)) throw new TypeError(`baseUrl must be an absolute URL, got ${String(value)}`);
+/**
+ * A base URL the key may be sent to, normalized (no query or fragment, a trailing slash); a `TypeError`
+ * calls it `name`. Plain `http:` only to loopback, unless the caller has an `allowInsecureHttp` option
+ * and it is set: only then does the error offer that way out.
+ */
+export function checkBaseUrl(value: unknown, { name, allowInsecureHttp }: { readonly name: string; readonly allowInsecureHttp?: boolean }): string {
+  if (typeof value !== 'string' || !URL.canParse(value)) throw new TypeError(`${name} must be an absolute http(s) URL, got ${String(value)}`);
   const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`baseUrl must be http(s), got ${url.protocol}`);
-  if (url.username || url.password) throw new TypeError('baseUrl must not hold credentials; use apiKey');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`${name} must be http(s), got ${url.protocol}`);
+  if (url.username || url.password) throw new TypeError(`${name} must not hold credentials: the API key is sent apart`);
   if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopback(url.hostname)) {
-    throw new TypeError(`baseUrl ${url.origin} is http: to a non-loopback host; the key would travel in clear text. Use https: or set allowInsecureHttp.`);
+    const escape = allowInsecureHttp === undefined ? '' : ' or set allowInsecureHttp';
+    throw new TypeError(`${name} ${url.origin} is http: to a non-loopback host; the key would travel in clear text. Use https:${escape}.`);
   }
   url.search = '';
   url.hash = '';

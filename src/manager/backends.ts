@@ -2,6 +2,7 @@ import type { AgentClient } from '../clients/agent.js';
 import type { CloudClient } from '../clients/cloud.js';
 import type { AgentStatusResponse, CloudStatusResponse } from '../clients/types.js';
 import { isRecord } from '../errors/factory.js';
+import { listedPage } from './list-page.js';
 import type { CreatedTask, NormalizedStatus, TaskBackend, TaskState } from './types.js';
 
 const AGENT_STATES: Readonly<Record<string, TaskState>> = {
@@ -114,8 +115,22 @@ export function agentBackend(client: AgentClient): TaskBackend {
       const detail = await client.getTask(id, { signal, runAttempt });
       return Array.isArray(detail.messages) ? detail.messages.flatMap(messageTexts) : [];
     },
+    // Queued before running: a run that starts between the two lists then shows in the second.
+    async *listStatuses({ signal }) {
+      for (const status of ['queued', 'running'] as const) {
+        for (let page = 1; ; page++) {
+          const answer = await client.listTasks({ page, limit: 100, status }, { signal, retries: 0 });
+          const listed = listedPage(answer, '/api/v1/tasks', 'runId', (word) => normalizeAgentStatus({ status: STATUS_ENDPOINT_WORDS[word] ?? word }));
+          yield listed.statuses;
+          if (!listed.hasMore) break;
+        }
+      }
+    },
   };
 }
+
+/** The list's words for a live run, in the status endpoint's words: the same status compares equal. */
+const STATUS_ENDPOINT_WORDS: Readonly<Record<string, string>> = { queued: 'pending', running: 'in_progress' };
 
 /** The built-in backend of cloud tasks. */
 export function cloudBackend(client: CloudClient): TaskBackend {
@@ -147,6 +162,15 @@ export function cloudBackend(client: CloudClient): TaskBackend {
         if (!answer.hasMore || answer.tasks.length === 0) break;
       }
       return found;
+    },
+    async *listStatuses({ signal }) {
+      for (let offset = 0; ; ) {
+        const answer = await client.listTasks({ limit: 100, offset, status: 'active' }, { signal, retries: 0 });
+        const listed = listedPage(answer, '/api/tasks', 'id', (word) => normalizeCloudStatus({ status: word }));
+        yield listed.statuses;
+        if (!listed.hasMore) break;
+        offset += listed.count;
+      }
     },
   };
 }

@@ -35,8 +35,9 @@ export interface TaskManagerEvents {
    */
   cancelFailed: [event: { readonly ref: TaskRef; readonly reason: CancelReason; readonly error: unknown; readonly attempts: number }];
   /**
-   * Something went wrong that is not the end of a task: a failed poll (retried), a listener that threw,
-   * a failed store write. The `error`, and the task's `ref` when it concerns one.
+   * Something went wrong that is not the end of a task: a failed poll (retried), a failed list sweep
+   * (each task is polled on its own for a while), a listener that threw, a failed store write. The
+   * `error`, and the task's `ref` when it concerns one.
    */
   error: [event: { readonly error: unknown; readonly ref?: TaskRef }];
   /** `shutdown()` finished. */

@@ -72,11 +72,22 @@ export interface TaskManagerOptions {
    */
   readonly concurrency?: number;
   /**
-   * Polling cadence per task: the first poll at once, the next after `initialMs`, then growing by
-   * `factor` up to `maxMs`, with `jitter` (0–1) of each delay random. A status change resets it to `initialMs`.
-   * @default { initialMs: 1000, maxMs: 30000, factor: 2, jitter: 1 }
+   * Adapt the number of requests in flight to the server's rate limit: 429 answers in a row lower it by
+   * a quarter (never below 1; a burst of 429s from requests already in flight counts once), a 429 at a
+   * limit where such a run came before takes one step back, and successes raise it again one step at a
+   * time, never above `concurrency`. Any other lone 429 amid successes is taken for a blip. Cancels
+   * still go ahead of polls. `stats().concurrency` is the limit in force. `false` keeps it at
+   * `concurrency` whatever the answers (see docs/performance.md).
+   * @default true
    */
-  readonly poll?: Partial<BackoffPolicy>;
+  readonly adaptiveConcurrency?: boolean;
+  /**
+   * Polling cadence per task: the first poll at once, the next after `initialMs`, then growing by
+   * `factor` up to `maxMs`, with `jitter` (0–1) of each delay random. A status change resets it to
+   * `initialMs`. `sweep` lets one list request answer for many tasks (see {@link PollOptions.sweep}).
+   * @default { initialMs: 1000, maxMs: 30000, factor: 2, jitter: 1, sweep: true }
+   */
+  readonly poll?: PollOptions;
   /**
    * Deadline of a task tracked without `timeoutMs` or `deadline`, in milliseconds from `track`.
    * @default undefined (no deadline)
@@ -137,6 +148,32 @@ export interface TaskManagerOptions {
   readonly reconcile?: false | ReconcileOptions;
 }
 
+/**
+ * The `poll` option of {@link TaskManagerOptions}: the cadence of each task's status reads, and list sweeps.
+ *
+ * @example
+ * ```ts
+ * import { AgentClient, TaskManager, type PollOptions } from 'taskguard';
+ *
+ * // Every task on its own status endpoint, at most 10 s apart: no list requests.
+ * const poll: PollOptions = { maxMs: 10_000, sweep: false };
+ * const manager = new TaskManager({ agent: new AgentClient(), poll });
+ * console.log(manager.stats().tracked); // 0
+ * ```
+ */
+export interface PollOptions extends Partial<BackoffPolicy> {
+  /**
+   * List sweeps: while four or more tasks of a kind whose backend can list (agent, cloud) are tracked,
+   * one request to the kind's list answers for up to 100 of them, about as often as a task is polled once
+   * its polls have backed off to `maxMs`; a task the list shows live skips its own polls (a new status
+   * word there is a `status` event). The list is a hint: a task it shows ended, or leaves out, is read on
+   * its status endpoint before it settles, and a failed or malformed list makes the manager poll each
+   * task for a while (an `error` event says so). `false`: every task is polled on its own status endpoint.
+   * @default true
+   */
+  readonly sweep?: boolean;
+}
+
 /** Options of reconciliation (`TaskManagerOptions.reconcile`). */
 export interface ReconcileOptions {
   /**
@@ -193,14 +230,23 @@ export interface TaskguardLogger {
  *   agent: new AgentClient(),
  *   poll: { initialMs: 2 * MANAGER_DEFAULTS.poll.initialMs, maxMs: 60_000 },
  * });
- * console.log(manager.stats()); // { tracked: 0, timersArmed: 0, requests: 0 }
+ * console.log(manager.stats()); // { tracked: 0, timersArmed: 0, requests: 0, concurrency: 16 }
  * ```
  */
 export const MANAGER_DEFAULTS = {
   /** API requests in flight at once, polls and cancels together: 16. */
   concurrency: 16,
-  /** Polling cadence: from 1 s, doubling up to 30 s, full jitter (a {@link BackoffPolicy}). */
-  poll: { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 1 },
+  /** The limit on requests in flight follows 429 answers, under `concurrency`. */
+  adaptiveConcurrency: true,
+  /** Polling cadence: from 1 s, doubling up to 30 s, full jitter (a {@link BackoffPolicy}), with list sweeps. */
+  poll: {
+    initialMs: 1_000,
+    maxMs: 30_000,
+    factor: 2,
+    jitter: 1,
+    /** List sweeps answer for many tasks of a kind at once (see {@link PollOptions.sweep}). */
+    sweep: true,
+  },
   /** How long a shutdown waits for its cancels to be confirmed: 10 s. */
   graceMs: 10_000,
   /** The signals that start a graceful shutdown. */
@@ -226,7 +272,9 @@ export const MANAGER_DEFAULTS = {
 export interface ResolvedManagerOptions {
   readonly backends: ReadonlyMap<string, TaskBackend>;
   readonly concurrency: number;
+  readonly adaptiveConcurrency: boolean;
   readonly poll: BackoffPolicy;
+  readonly sweep: boolean;
   readonly defaultTimeoutMs: number | undefined;
   readonly shutdown: Required<ShutdownOptions> | false;
   readonly clock: Clock;
@@ -251,14 +299,19 @@ export function resolveManagerOptions(options: TaskManagerOptions, builtIn: (opt
   }
   const concurrency = options.concurrency ?? MANAGER_DEFAULTS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
-  const poll = { ...MANAGER_DEFAULTS.poll, ...options.poll };
+  const adaptiveConcurrency = options.adaptiveConcurrency ?? MANAGER_DEFAULTS.adaptiveConcurrency;
+  if (typeof adaptiveConcurrency !== 'boolean') throw new TypeError(`adaptiveConcurrency must be a boolean, got ${String(adaptiveConcurrency)}`);
+  const { sweep, ...poll } = { ...MANAGER_DEFAULTS.poll, ...options.poll };
   validateBackoffPolicy(poll, 'poll');
+  if (typeof sweep !== 'boolean') throw new TypeError(`poll.sweep must be a boolean, got ${String(sweep)}`);
   const { defaultTimeoutMs } = options;
   if (defaultTimeoutMs !== undefined && !(defaultTimeoutMs > 0)) throw new RangeError(`defaultTimeoutMs must be > 0, got ${defaultTimeoutMs}`);
   return {
     backends,
     concurrency,
+    adaptiveConcurrency,
     poll,
+    sweep,
     defaultTimeoutMs,
     shutdown: resolveShutdown(options.shutdown),
     clock: options.clock ?? systemClock,

@@ -229,7 +229,8 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     await Promise.all(
       intents.map(async (intent) => {
         const event = await this.#reconcileIntent(intent).catch((error: unknown) => {
-          // Unknown yet: the intent stays ours in the store, and a later recover() elsewhere finds it.
+          // Unknown yet: the intent stays in the store, now ours; once this worker is gone (closed or
+          // dead), the next recover() of the fleet tries it again.
           this.#emit('error', { error, ref: { kind: intent.kind, id: intent.id } });
           return undefined;
         });
@@ -358,10 +359,11 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
   }
 
   /**
-   * Diagnostics: `tracked` tasks, `timersArmed` (at most 1, whatever the number of tasks), and
-   * `requests` in flight or queued.
+   * Diagnostics: `tracked` tasks, `timersArmed` (at most 1, whatever the number of tasks), `requests`
+   * in flight or queued, and `concurrency`, the limit on requests in flight in force: the
+   * `concurrency` option, or less while the API answers 429 (see `adaptiveConcurrency`).
    */
-  stats(): { readonly tracked: number; readonly timersArmed: number; readonly requests: number } {
+  stats(): { readonly tracked: number; readonly timersArmed: number; readonly requests: number; readonly concurrency: number } {
     return this.#tracker.stats();
   }
 

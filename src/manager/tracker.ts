@@ -11,6 +11,7 @@ import type { Registry } from './registry.js';
 import type { ResolvedManagerOptions } from './options.js';
 import { TaskRecord } from './record.js';
 import { Scheduler } from './scheduler.js';
+import { Sweeps, type SweepEntry } from './sweeps.js';
 import {
   TERMINAL_STATES,
   type BackendCallOptions,
@@ -24,10 +25,13 @@ import {
 
 type Emit = <E extends keyof TaskManagerEvents>(event: E, ...args: TaskManagerEvents[E]) => void;
 
-interface Entry {
+interface TaskEntry {
   readonly record: TaskRecord;
   readonly token: number;
 }
+
+/** The scheduler holds a task's next request and deadline, and the steps of list sweeps. */
+type Entry = TaskEntry | SweepEntry;
 
 /** Errors after which asking again cannot help: tracking ends. */
 function isFatal(error: unknown): boolean {
@@ -46,6 +50,7 @@ export class Tracker {
   readonly #limiter: Limiter;
   readonly #registry: Registry;
   readonly #telemetry: TaskTelemetry;
+  readonly #sweeps: Sweeps;
   /** How the manager's API requests ended, for `health()`. */
   readonly requests: RequestOutcomes;
   /** One attempt in one slot of the limiter, queued like a cancel. */
@@ -56,14 +61,40 @@ export class Tracker {
     this.#emit = emit;
     this.#registry = registry;
     this.requests = new RequestOutcomes(options.clock);
-    this.#limiter = new Limiter(options.concurrency, () => this.#scheduler.pump(), this.requests);
+    this.#limiter = new Limiter(options.concurrency, options.adaptiveConcurrency, () => this.#scheduler.pump(), this.requests);
     this.#telemetry = createTaskTelemetry(options.clock, () => this.#limiter.concurrency);
     this.#scheduler = new Scheduler<Entry>(options.clock, {
-      onDue: ({ record }) => this.#dispatch(record),
-      onDeadline: ({ record }) => this.#onDeadline(record),
-      isLive: ({ record, token }, kind) => !record.settled && token === (kind === 'due' ? record.dueToken : record.deadlineToken),
+      onDue: (entry) => ('sweep' in entry ? this.#sweeps.due(entry) : this.#dispatch(entry.record)),
+      onDeadline: (entry) => {
+        if ('record' in entry) this.#onDeadline(entry.record);
+      },
+      isLive: (entry, kind) => {
+        if ('sweep' in entry) return this.#sweeps.isLive(entry);
+        const { record, token } = entry;
+        return !record.settled && token === (kind === 'due' ? record.dueToken : record.deadlineToken);
+      },
       canDispatch: () => this.#limiter.hasFreeSlot,
       liveCount: () => this.#records.size,
+    });
+    this.#sweeps = new Sweeps(options, {
+      records: () => this.#records.values(),
+      schedule: (entry, at) => this.#scheduler.schedule(entry, at),
+      run: (request) => this.#limiter.run(request),
+      confirm: (record) => {
+        if (this.#sweepable(record)) this.#schedule(record, this.#options.clock.now());
+      },
+      spare: (record, status, until) => {
+        if (!this.#sweepable(record)) return;
+        if (record.status?.raw !== status.raw) this.#noteStatus(record, status);
+        this.#schedule(record, until);
+      },
+      resume: (record) => {
+        if (this.#sweepable(record)) this.#next(record);
+      },
+      failed: (error, backend) => {
+        this.#emit('error', { error });
+        this.#pauseFor(error, backend);
+      },
     });
   }
 
@@ -79,8 +110,8 @@ export class Tracker {
     return Array.from(this.#records.values(), (record) => record.ref);
   }
 
-  stats(): { readonly tracked: number; readonly timersArmed: number; readonly requests: number } {
-    return { tracked: this.#records.size, timersArmed: this.#scheduler.armed ? 1 : 0, requests: this.#limiter.load };
+  stats(): { readonly tracked: number; readonly timersArmed: number; readonly requests: number; readonly concurrency: number } {
+    return { tracked: this.#records.size, timersArmed: this.#scheduler.armed ? 1 : 0, requests: this.#limiter.load, concurrency: this.#limiter.concurrency };
   }
 
   track(ref: TaskRef, backend: TaskBackend, deadline: number | undefined, signal: AbortSignal | undefined, cancel: (ref: TaskRef) => Promise<CancelValue>): TaskRecord {
@@ -96,6 +127,7 @@ export class Tracker {
       this.#telemetry.tracked(record);
       this.#emit('tracked', { ref, deadline });
       this.#schedule(record, this.#options.clock.now());
+      this.#sweeps.tracked(record);
     }
     if (signal) this.#tie(record, signal);
     return record;
@@ -159,6 +191,7 @@ export class Tracker {
 
   clear(): void {
     this.#scheduler.clear();
+    this.#sweeps.clear();
     this.#telemetry.close();
   }
 
@@ -253,15 +286,24 @@ export class Tracker {
     return !record.settled;
   }
 
-  #onStatus(record: TaskRecord, status: NormalizedStatus): void {
+  /** A request in flight answers for itself, and a cancel under way keeps its own course: sweeps leave both alone. */
+  #sweepable(record: TaskRecord): boolean {
+    return !record.settled && record.op === 'idle' && record.cancelReason === undefined;
+  }
+
+  /** Keeps the latest status; a new word is news (an event, the store) and resets the backoff. */
+  #noteStatus(record: TaskRecord, status: NormalizedStatus): void {
     const previous = record.status;
     record.status = status;
-    if (previous?.raw !== status.raw) {
-      record.attempt = 0;
-      this.#registry.update(record.ref, record.key, { status: status.raw });
-      this.#telemetry.status(record, status);
-      this.#emit('status', { ref: record.ref, status, previous });
-    }
+    if (previous?.raw === status.raw) return;
+    record.attempt = 0;
+    this.#registry.update(record.ref, record.key, { status: status.raw });
+    this.#telemetry.status(record, status);
+    this.#emit('status', { ref: record.ref, status, previous });
+  }
+
+  #onStatus(record: TaskRecord, status: NormalizedStatus): void {
+    this.#noteStatus(record, status);
     if (TERMINAL_STATES.has(status.state)) return this.#settle(record, outcomeOf(record, status));
     const confirming = record.confirmFirst;
     record.confirmFirst = false;
@@ -281,12 +323,19 @@ export class Tracker {
     if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
     if (isFatal(error)) return this.#settle(record, 'error', error as Error);
     this.#emit('error', { error, ref: record.ref });
-    // One 429 pauses every poll of the manager, for at most the smaller of the two caps: a
-    // `Retry-After: 86400` must not stop polling for a day.
-    const cap = Math.min(this.#options.maxRetryAfterMs, record.backend.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
+    const hint = this.#pauseFor(error, record.backend);
+    this.#schedule(record, this.#options.clock.now() + backoffDelay(record.attempt++, this.#options.poll, hint, this.#options.random));
+  }
+
+  /**
+   * One 429 pauses every poll of the manager, for at most the smaller of the two caps: a
+   * `Retry-After: 86400` must not stop polling for a day. Returns the pause, if any.
+   */
+  #pauseFor(error: unknown, backend: TaskBackend): number | undefined {
+    const cap = Math.min(this.#options.maxRetryAfterMs, backend.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
     const hint = cappedRetryAfter(error, cap);
     if (hint !== undefined) this.#scheduler.pauseUntil(this.#options.clock.now() + hint);
-    this.#schedule(record, this.#options.clock.now() + backoffDelay(record.attempt++, this.#options.poll, hint, this.#options.random));
+    return hint;
   }
 
   /**
@@ -313,7 +362,11 @@ export class Tracker {
       record.answerCancelWaiters(record.status && TERMINAL_STATES.has(record.status.state) ? { value: cancelValueOf(record.status) } : { error });
     }
     record.finish(result);
-    if (this.#records.size === 0) this.#scheduler.clear();
+    this.#sweeps.untracked(record);
+    if (this.#records.size === 0) {
+      this.#scheduler.clear();
+      this.#sweeps.clear();
+    }
     this.#emit('settled', result);
   }
 }

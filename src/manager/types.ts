@@ -93,6 +93,19 @@ export interface TaskBackend {
   listCreated?(sinceMs: number, options: BackendCallOptions & { readonly maxPages: number }): Promise<readonly CreatedTask[]>;
   /** The prompt texts of one task, for a backend whose list does not carry them (agent runs: `getTask` → `messages`). */
   promptsOf?(id: string, options: BackendCallOptions): Promise<readonly string[]>;
+  /**
+   * The kind's tasks from its list endpoint, one page per iteration step: task ID → status, the raw word
+   * in the words the status endpoint uses (an agent list's `running` is `in_progress` here), so that an
+   * unchanged status compares equal and a `status` event means a real change. It may list only the live
+   * tasks, as the built-in backends do. With it, list sweeps (`poll.sweep`) learn many tasks' status in
+   * one request; the manager still reads with `getStatus` every task a page shows ended, or a complete
+   * list leaves out, before it settles it.
+   *
+   * The manager takes one step at a time in one slot of its limiter, like a poll: make one request per
+   * step, without retries (a failed page makes the manager poll each task for a while), and throw on an
+   * answer of an unexpected shape. It stops iterating after a bound of about one page per 100 tasks.
+   */
+  listStatuses?(options: BackendCallOptions): AsyncIterable<ReadonlyMap<string, NormalizedStatus>>;
 }
 
 /** A task as a list shows it, for reconciling a create whose answer was lost. */

@@ -16,7 +16,8 @@
  * @module
  */
 import { refKey } from '../refs.js';
-import type { StoredIntent, StoredTask, StoredTaskPatch } from './types.js';
+import { checkPatch, checkTask, isObject, text } from './records.js';
+import type { StoredTask, StoredTaskPatch } from './types.js';
 
 /** One line of the journal. */
 export type JournalEntry =
@@ -115,65 +116,4 @@ function decodeLine(bytes: Uint8Array): JournalEntry {
     default:
       throw new Error(`unknown op ${JSON.stringify(value['op'])}`);
   }
-}
-
-/** A stored task with exactly the fields of {@link StoredTask}, checked; throws a TypeError naming the field. */
-export function checkTask(value: unknown, name: string): StoredTask {
-  if (!isObject(value)) throw new TypeError(`${name} must be an object`);
-  const trackedAt = value['trackedAt'];
-  if (typeof trackedAt !== 'number' || !Number.isFinite(trackedAt)) throw new TypeError(`${name}.trackedAt must be a finite number`);
-  const task: StoredTask = {
-    kind: text(value['kind'], `${name}.kind`),
-    id: text(value['id'], `${name}.id`),
-    owner: text(value['owner'], `${name}.owner`),
-    deadline: deadlineOf(value['deadline'], `${name}.deadline`),
-    status: statusOf(value['status'], `${name}.status`),
-    trackedAt,
-  };
-  // Without an intent the record keeps no `intent` key, so its line stays what it was before intents existed.
-  return value['intent'] === undefined ? task : { ...task, intent: checkIntent(value['intent'], `${name}.intent`) };
-}
-
-/** An intent with exactly the fields of {@link StoredIntent}, checked; throws a TypeError naming the field. */
-function checkIntent(value: unknown, name: string): StoredIntent {
-  if (!isObject(value)) throw new TypeError(`${name} must be an object`);
-  const sentAt = value['sentAt'];
-  if (typeof sentAt !== 'number' || !Number.isFinite(sentAt)) throw new TypeError(`${name}.sentAt must be a finite number`);
-  return { fingerprint: text(value['fingerprint'], `${name}.fingerprint`), sentAt };
-}
-
-/** A patch with only the fields it sets (undefined ones dropped), checked; throws a TypeError naming the field. */
-export function checkPatch(value: unknown, name: string): StoredTaskPatch {
-  if (!isObject(value)) throw new TypeError(`${name} must be an object`);
-  const patch: { owner?: string; deadline?: number | null; status?: string | null } = {};
-  if (value['owner'] !== undefined) patch.owner = text(value['owner'], `${name}.owner`);
-  if (value['deadline'] !== undefined) patch.deadline = deadlineOf(value['deadline'], `${name}.deadline`);
-  if (value['status'] !== undefined) patch.status = statusOf(value['status'], `${name}.status`);
-  return patch;
-}
-
-/** A `{ kind, id }` ref, checked; throws a TypeError naming the argument. */
-export function checkRef(value: unknown, name: string): { readonly kind: string; readonly id: string } {
-  if (!isObject(value)) throw new TypeError(`${name} must be a { kind, id } object`);
-  return { kind: text(value['kind'], `${name}.kind`), id: text(value['id'], `${name}.id`) };
-}
-
-/** A non-empty string; throws a TypeError naming it. */
-export function text(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
-  return value;
-}
-
-function deadlineOf(value: unknown, name: string): number | null {
-  if (value === null || (typeof value === 'number' && Number.isFinite(value))) return value;
-  throw new TypeError(`${name} must be a finite number or null`);
-}
-
-function statusOf(value: unknown, name: string): string | null {
-  if (value === null || typeof value === 'string') return value;
-  throw new TypeError(`${name} must be a string or null`);
-}
-
-function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import type { TaskRef } from '../refs.js';
 import { isExpired, stageBatch, type Committed, type Op } from './file-batch.js';
 import { readIfExists, replaceFile, syncDirectory, writeAll } from './file-io.js';
-import { checkPatch, checkRef, checkTask, encodeEntry, replayJournal, text } from './file-journal.js';
+import { encodeEntry, replayJournal } from './file-journal.js';
+import { checkPatch, checkRef, checkTask, text } from './records.js';
 import { acquireLock, releaseLock, verifyLock, type LockInfo } from './file-lock.js';
 import type { StoredTask, StoredTaskPatch, TaskStore } from './types.js';
 

@@ -1,11 +1,12 @@
 /**
- * The pure parts of `RedisStore`: argument checks, how a record is written to and read from its hash,
- * and the JSON of fleet messages.
+ * The pure parts of `RedisStore`: how a record is read from its hash, the Redis names of the checks
+ * of `records.ts`, and the JSON of fleet messages.
  * @module
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { refKey, type TaskRef } from '../refs.js';
+import { checkRef, text } from './records.js';
 import type { FleetMessage, StoredTask } from './types.js';
 
 export function connectionName(workerId: string, role: 'cmd' | 'sub'): string {
@@ -49,26 +50,13 @@ export function parseFleetMessage(text: string): FleetMessage | undefined {
   }
 }
 
-export function checkRef(ref: TaskRef): string {
-  if (typeof ref?.kind !== 'string' || ref.kind === '' || typeof ref.id !== 'string' || ref.id === '') throw new TypeError('RedisStore: a ref must be { kind, id } with non-empty strings');
-  return refKey(ref);
+/** The set member of a ref (its `kind:id`), the ref checked. */
+export function memberOf(ref: TaskRef, method: string): string {
+  return refKey(checkRef(ref, `RedisStore.${method}: ref`));
 }
 
 export function checkOwner(owner: string, method: string): void {
-  if (typeof owner !== 'string' || owner === '') throw new TypeError(`RedisStore.${method}: an owner must be a non-empty string`);
-}
-
-export function checkTask(task: StoredTask): void {
-  checkRef(task);
-  checkOwner(task.owner, 'add');
-  if (task.deadline !== null && !Number.isFinite(task.deadline)) throw new TypeError('RedisStore.add: task.deadline must be a finite number or null');
-  if (task.status !== null && typeof task.status !== 'string') throw new TypeError('RedisStore.add: task.status must be a string or null');
-  if (!Number.isFinite(task.trackedAt)) throw new TypeError('RedisStore.add: task.trackedAt must be a finite number');
-  const { intent } = task;
-  if (intent === undefined) return;
-  if (typeof intent !== 'object' || intent === null) throw new TypeError('RedisStore.add: task.intent must be an object');
-  if (typeof intent.fingerprint !== 'string' || intent.fingerprint === '') throw new TypeError('RedisStore.add: task.intent.fingerprint must be a non-empty string');
-  if (!Number.isFinite(intent.sentAt)) throw new TypeError('RedisStore.add: task.intent.sentAt must be a finite number');
+  text(owner, `RedisStore.${method}: owner`);
 }
 
 export function sleep(ms: number): Promise<void> {

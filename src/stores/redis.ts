@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { refKey, type TaskRef } from '../refs.js';
 import { checkRedisUrl, connectDuplicate, connectOwn, describeClient, LivenessGate, quitQuietly, unrefAlways } from './redis-connection.js';
-import { checkOwner, checkRef, checkTask, connectionName, exec, leaseValue, parseFleetMessage, parseTask, patchArg, sleep } from './redis-records.js';
+import { checkPatch, checkTask } from './records.js';
+import { checkOwner, connectionName, exec, leaseValue, memberOf, parseFleetMessage, parseTask, patchArg, sleep } from './redis-records.js';
 import { ADD, CLAIM, FORGET_OWNER, OPEN, RELEASE, REMOVE, RENEW, runScript, UPDATE } from './redis-scripts.js';
 import type { FleetMessage, StoredTask, StoredTaskPatch, TaskStore } from './types.js';
 
@@ -127,9 +128,9 @@ export class RedisStore implements TaskStore {
     this.#state = 'open';
   }
 
-  add(task: StoredTask): Promise<void> {
+  add(given: StoredTask): Promise<void> {
     return this.#use(async (client) => {
-      checkTask(task);
+      const task = checkTask(given, 'RedisStore.add: task');
       const member = refKey(task);
       const optional: string[] = [];
       if (task.deadline !== null) optional.push('deadline', String(task.deadline));
@@ -146,11 +147,8 @@ export class RedisStore implements TaskStore {
 
   update(ref: TaskRef, patch: StoredTaskPatch): Promise<void> {
     return this.#use(async (client) => {
-      const member = checkRef(ref);
-      const { owner, deadline, status } = patch;
-      if (owner !== undefined && (typeof owner !== 'string' || owner === '')) throw new TypeError('RedisStore.update: patch.owner must be a non-empty string');
-      if (deadline !== undefined && deadline !== null && !Number.isFinite(deadline)) throw new TypeError('RedisStore.update: patch.deadline must be a finite number or null');
-      if (status !== undefined && status !== null && typeof status !== 'string') throw new TypeError('RedisStore.update: patch.status must be a string or null');
+      const member = memberOf(ref, 'update');
+      const { owner, deadline, status } = checkPatch(patch, 'RedisStore.update: patch');
       await runScript(
         client,
         UPDATE,
@@ -162,7 +160,7 @@ export class RedisStore implements TaskStore {
 
   remove(ref: TaskRef): Promise<void> {
     return this.#use(async (client) => {
-      const member = checkRef(ref);
+      const member = memberOf(ref, 'remove');
       await runScript(client, REMOVE, [this.#taskKey(member), this.#ownersKey()], [this.#prefix, member]);
     });
   }
@@ -201,7 +199,7 @@ export class RedisStore implements TaskStore {
 
   claim(ref: TaskRef, from: string, to: string): Promise<boolean> {
     return this.#use(async (client) => {
-      const member = checkRef(ref);
+      const member = memberOf(ref, 'claim');
       checkOwner(from, 'claim');
       checkOwner(to, 'claim');
       const won = await runScript(

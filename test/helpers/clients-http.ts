@@ -1,6 +1,7 @@
 /**
  * Helpers of the client tests: tiny `node:http` servers on loopback for the answers the simulator cannot
- * give, a driver for fake timers, polling on real event-loop turns, and the key-leak check.
+ * give, a fetch that counts what is read, a driver for fake timers, polling on real event-loop turns,
+ * and the key-leak check.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -89,6 +90,55 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
+
+/**
+ * A fetch that counts, per response, the body bytes the client pulled (after decoding, as the client
+ * sees them): proof of how much of a body a client read, whatever it kept of it.
+ */
+export function countingFetch(): { readonly fetch: typeof globalThis.fetch; readonly bytesRead: number[] } {
+  const bytesRead: number[] = [];
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const response = await globalThis.fetch(input, init);
+    if (!response.body) return response;
+    const index = bytesRead.push(0) - 1;
+    const counter = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        bytesRead[index]! += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    return new Response(response.body.pipeThrough(counter), { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+  return { fetch, bytesRead };
+}
+
+/**
+ * Wraps `fetch` so that every error answer (status ≥ 400) quotes the request's Authorization header back,
+ * as a careless gateway does: in the JSON `error` string (or an `echo` field), or at the end of any other
+ * body. A key-leak test against it can fail: the key reaches the client, which must redact it.
+ */
+export function echoingAuthorization(fetch: typeof globalThis.fetch = globalThis.fetch): typeof globalThis.fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (response.ok) return response;
+    const sent = `you sent ${(input instanceof Request ? input.headers : new Headers(init?.headers)).get('authorization')}`;
+    const text = await response.text();
+    const body: unknown = await new Response(text).json().catch(() => undefined);
+    const echoed =
+      typeof body !== 'object' || body === null || Array.isArray(body)
+        ? `${text} (${sent})`
+        : JSON.stringify('error' in body && typeof body.error === 'string' ? { ...body, error: `${body.error} (${sent})` } : { ...body, echo: sent });
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    return new Response(echoed, { status: response.status, statusText: response.statusText, headers });
+  };
+}
+
+/**
+ * A status's `progress` as far as the API promises: a number from 0 to 100. The steps in between are the
+ * server's (the simulator's are its own invention), so a client test asserts no more than this.
+ */
+export const aPercentage: unknown = expect.toSatisfy((value: unknown) => typeof value === 'number' && value >= 0 && value <= 100, 'a number from 0 to 100');
 
 /** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
 export async function refusedPort(): Promise<number> {
