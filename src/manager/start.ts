@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { BlackboxError } from '../errors/classes.js';
 import type { TaskRef } from '../refs.js';
+import type { ReconciledEvent } from './events.js';
 import type { ResolvedManagerOptions } from './options.js';
-import { fingerprintOf, promptOf, reconcile, type ReconcileOutcome } from './reconcile.js';
+import { fingerprintOf, promptOf, reconcile } from './reconcile.js';
 import type { Registry } from './registry.js';
 import type { Tracker } from './tracker.js';
 import type { TaskBackend } from './types.js';
@@ -25,7 +26,7 @@ export interface StartContext {
   readonly signal: AbortSignal;
   /** Prompt fingerprints of agent runs already read while reconciling (shared by every `start()`). */
   readonly promptCache: Map<string, readonly string[]>;
-  readonly onReconciled: (event: { readonly kind: string; readonly outcome: ReconcileOutcome; readonly refs: TaskRef[] }) => void;
+  readonly onReconciled: (event: ReconciledEvent) => void;
 }
 
 /** The tasks a create made: one, or several when a reconciliation found duplicates (oldest first). */

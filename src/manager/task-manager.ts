@@ -9,15 +9,14 @@ import { bulkCancel } from './bulk.js';
 import { TaskGroup } from './group.js';
 import type { GroupOptions } from './group-types.js';
 import type { ReconciledEvent, TaskManagerEvents } from './events.js';
-import { MANAGER_DEFAULTS, resolveManagerOptions, type ResolvedManagerOptions, type TaskManagerOptions } from './options.js';
-import type { StoredTask } from '../stores/types.js';
+import { resolveManagerOptions, type ResolvedManagerOptions, type TaskManagerOptions } from './options.js';
 import type { TaskRecord } from './record.js';
 import { runShutdown } from './shutdown.js';
 import { claimOrphans } from './recovery.js';
 import { Registry } from './registry.js';
 import { registerForSignals } from './signals.js';
 import { managerHealth, watchStore, type ManagerHealth, type StoreState } from './health.js';
-import { reconcile } from './reconcile.js';
+import { reconcileIntent } from './intents.js';
 import { createOnce, type CreateResult, type StartContext } from './start.js';
 import { Tracker } from './tracker.js';
 import { WarningSink } from './warnings.js';
@@ -228,7 +227,10 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     const reconciled: ReconciledEvent[] = [];
     await Promise.all(
       intents.map(async (intent) => {
-        const event = await this.#reconcileIntent(intent).catch((error: unknown) => {
+        const track = (ref: TaskRef, deadline: number | null): void => {
+          if (this.#state === 'open') this.#track(ref, deadline === null ? {} : { deadline });
+        };
+        const event = await reconcileIntent(this.#startContext, this.#backend(intent.kind), intent, track).catch((error: unknown) => {
           // Unknown yet: the intent stays in the store, now ours; once this worker is gone (closed or
           // dead), the next recover() of the fleet tries it again.
           this.#emit('error', { error, ref: { kind: intent.kind, id: intent.id } });
@@ -241,33 +243,6 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
     );
     const cancel = policy === 'cancel' ? await this.cancelMany(claimed) : undefined;
     return { policy, claimed, skipped, cancel, reconciled };
-  }
-
-  /** Looks a dead worker's unanswered create up, tracks what it made with the intended deadline, forgets the intent. */
-  async #reconcileIntent(intent: StoredTask): Promise<ReconciledEvent> {
-    const { kind } = intent;
-    const backend = this.#backend(kind);
-    const settings = this.#options.reconcile || MANAGER_DEFAULTS.reconcile;
-    const { outcome, found } = await reconcile({
-      backend,
-      kind,
-      fingerprint: intent.intent!.fingerprint,
-      sentAt: intent.intent!.sentAt,
-      skewMs: settings.skewMs,
-      settleMs: settings.settleMs,
-      maxPages: settings.maxPages,
-      run: (call) => this.#tracker.limited(backend, call, this.#lifetime.signal),
-      signal: this.#lifetime.signal,
-      owned: (id) => this.#tracker.get(refKey({ kind, id })) !== undefined,
-      promptCache: this.#startContext.promptCache,
-    });
-    const refs = found.map((task) => ({ kind, id: task.id }));
-    if (this.#state === 'open') for (const ref of refs) this.#track(ref, intent.deadline === null ? {} : { deadline: intent.deadline });
-    const ref = { kind, id: intent.id };
-    this.#registry.remove(ref, refKey(ref));
-    const event: ReconciledEvent = { kind, outcome, refs };
-    this.#emit('reconciled', event);
-    return event;
   }
 
   /**
