@@ -1,13 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   ApiError,
   AuthenticationError,
   BadRequestError,
   BlackboxError,
+  ConnectionError,
   InternalServerError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
+  RequestTimeoutError,
+  ValidationError,
   errorFromResponse,
 } from '../src/index.js';
 
@@ -63,5 +66,24 @@ describe('errorFromResponse', () => {
     const error = errorFromResponse({ ...base, status: 429, bodyText: '{}', retryAfterMs: 2_000 });
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).retryAfterMs).toBe(2_000);
+  });
+});
+
+describe('the shape of the hierarchy', () => {
+  it('makes a timeout a kind of connection failure', () => {
+    const timeout = new RequestTimeoutError({ method: 'GET', path: '/api/tasks/x/status', timeoutMs: 5 });
+    expect(timeout).toBeInstanceOf(ConnectionError);
+    expect(timeout).toBeInstanceOf(BlackboxError);
+    expect(timeout.message).toBe('Request timed out after 5 ms: GET /api/tasks/x/status');
+    expect(timeout.name).toBe('RequestTimeoutError');
+  });
+
+  it('gives each leaf class a literal name, so error.name narrows', () => {
+    const notFound = new NotFoundError(404, '404', { body: {}, method: 'GET', path: '/x' });
+    expectTypeOf(notFound.name).toEqualTypeOf<'NotFoundError'>();
+    expectTypeOf(new ValidationError('bad').name).toEqualTypeOf<'ValidationError'>();
+    const either = notFound as NotFoundError | ValidationError;
+    if (either.name === 'NotFoundError') expectTypeOf(either).toEqualTypeOf<NotFoundError>();
+    expect(notFound.name).toBe('NotFoundError');
   });
 });

@@ -11,7 +11,6 @@ import {
   InternalServerError,
   InvalidResponseError,
   RateLimitError,
-  RequestTimeoutError,
 } from '../errors/classes.js';
 import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 
@@ -57,7 +56,8 @@ export function failedBeforeSending(error: unknown): boolean {
  * depends on the method ({@link isRetryable}).
  */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof ConnectionError || error instanceof RequestTimeoutError) return true;
+  // A timeout is a ConnectionError too.
+  if (error instanceof ConnectionError) return true;
   if (error instanceof RateLimitError || error instanceof InternalServerError) return true;
   return error instanceof ApiError && !(error instanceof InvalidResponseError) && error.status === 408;
 }
@@ -80,7 +80,7 @@ export function isRetryable(method: HttpMethod, error: unknown): boolean {
 export function mayHaveBeenApplied(method: HttpMethod, error: unknown): boolean {
   if (method !== 'POST' || !(error instanceof BlackboxError)) return false;
   if (error instanceof RateLimitError || failedBeforeSending(error)) return false;
-  if (error instanceof ConnectionError || error instanceof RequestTimeoutError) return true;
+  if (error instanceof ConnectionError) return true;
   if (error instanceof InvalidResponseError) return error.status < 300 || error.status >= 500;
   return error instanceof ApiError && (error.status === 408 || error.status >= 500);
 }
