@@ -230,6 +230,18 @@ describe.concurrent('taskguard logs', () => {
   });
 });
 
+describe.concurrent('taskguard watch --logs', () => {
+  it("prints a watched run's log events as they come, beside its status lines", async ({ expect, onTestFinished }) => {
+    const { sim, env } = await simulator({ onTestFinished });
+    const { runId } = sim.createAgentRun({ durationMs: 600 });
+    const ran = await taskguard(['watch', runId, '--logs', '--interval', '100ms'], env);
+    expect(ran).toMatchObject({ code: 0, stderr: '' });
+    expect(ran.stdout).toContain('\n· finish: completed\n');
+    expect(ran.stdout).toMatch(new RegExp(`agent:${runId} completed after \\S+ \\(status completed\\)\\n$`));
+    expect(sim.ledger.byRoute.get('agent.stream')).toBe(1);
+  });
+});
+
 describe.concurrent('taskguard cancel-all --active', () => {
   it('refuses without a terminal and without --yes: exit 2, a message naming --yes, and no request', async ({ expect, onTestFinished }) => {
     const { sim, env } = await simulator({ onTestFinished });

@@ -5,27 +5,20 @@
  * @module
  */
 import type { Command } from 'commander';
-import type { TaskHandle } from '../manager/types.js';
-import { clientsOfKinds, type Clients } from './clients.js';
+import { clientsOfKinds } from './clients.js';
 import { apiOptions, examples } from './common.js';
 import type { CliContext } from './context.js';
-import { errorLine } from './errors.js';
 import { showRef } from './format.js';
-import { LogPrinter } from './log-format.js';
-import { printLogStream, show } from './logs.js';
-import { follow, WATCH_EXIT_HELP, watchManager, watchOptions, type WatchOptions } from './watch.js';
-import type { WatchView } from './watch-view.js';
+import { follow, logsBeside, WATCH_EXIT_HELP, watchManager, watchOptions, type WatchOptions } from './watch.js';
 
 export interface RunOptions extends WatchOptions {
   readonly cloud?: boolean | undefined;
-  readonly logs?: boolean | undefined;
 }
 
 export function registerRun(program: Command, context: CliContext): void {
   watchOptions(apiOptions(program.command('run').argument('<prompt>', 'the instruction for the agent (quote it)')))
     .description('Start an agent run (or, with --cloud, a cloud task), watch it until it ends, and cancel it at --timeout')
     .option('--cloud', 'start a cloud task (Cloud API) instead of an agent run')
-    .option('--logs', "print the task's log events as they come (on stderr with --json)")
     .addHelpText(
       'after',
       examples(['taskguard run "Add a CHANGELOG entry" --timeout 10m', 'taskguard run "Fix the flaky test" --cloud --timeout 30m --logs', 'taskguard run "Bump deps" --json']) +
@@ -47,18 +40,6 @@ export async function run(context: CliContext, prompt: string, options: RunOptio
       if (!context.json) context.print(`started ${showRef(started.ref)}`);
       return started;
     },
-    beside: options.logs === true ? (handle, view, signal) => showLogs(context, clients, handle, view, signal) : undefined,
+    beside: logsBeside(context, clients, options),
   });
-}
-
-/** The log stream beside the watch; a failure of the stream is shown, and the watch goes on. */
-async function showLogs(context: CliContext, clients: Clients, handle: TaskHandle, view: WatchView, signal: AbortSignal): Promise<void> {
-  const printer = new LogPrinter((line) => view.line(line), context.colors(context.json ? 'err' : 'out'));
-  try {
-    await printLogStream(clients, handle.ref, signal, (event) => show(printer, event));
-  } catch (error) {
-    view.event(`logs: ${errorLine(error, context.env)}`);
-  } finally {
-    printer.flush();
-  }
 }

@@ -15,11 +15,15 @@ import { EXIT, errorLine } from './errors.js';
 import { showRef } from './format.js';
 import { parseRef } from './refs.js';
 import { WatchView } from './watch-view.js';
+import { LogPrinter } from './log-format.js';
+import { printLogStream, show } from './logs.js';
 
 export interface WatchOptions extends ApiCommandOptions {
   readonly timeout?: number | undefined;
   readonly interval: number;
   readonly cancelOnInterrupt: boolean;
+  /** Print the task's log events beside its status lines. */
+  readonly logs?: boolean | undefined;
 }
 
 /** The exit code of each outcome. */
@@ -47,7 +51,8 @@ export function watchOptions(command: Command): Command {
         .argParser(durationArg(1))
         .default(1_000, '1s'),
     )
-    .option('--no-cancel-on-interrupt', 'on Ctrl-C (SIGINT/SIGTERM) stop watching but leave the task running');
+    .option('--no-cancel-on-interrupt', 'on Ctrl-C (SIGINT/SIGTERM) stop watching but leave the task running')
+    .option('--logs', "print the task's log events as they come (on stderr with --json)");
 }
 
 export function registerWatch(program: Command, context: CliContext): void {
@@ -70,8 +75,12 @@ export function watchManager(clients: Clients, options: WatchOptions): TaskManag
 
 export async function watch(context: CliContext, text: string, options: WatchOptions): Promise<number> {
   const ref = parseRef(text);
-  const manager = watchManager(clientsFor(context, [ref], options), options);
-  return follow(context, manager, options, { begin: () => manager.track(ref, options.timeout === undefined ? {} : { timeoutMs: options.timeout }) });
+  const clients = clientsFor(context, [ref], options);
+  const manager = watchManager(clients, options);
+  return follow(context, manager, options, {
+    begin: () => manager.track(ref, options.timeout === undefined ? {} : { timeoutMs: options.timeout }),
+    beside: logsBeside(context, clients, options),
+  });
 }
 
 /** How {@link follow} gets its task, and what runs beside the watch. */
@@ -161,5 +170,22 @@ function detailOf(context: CliContext, result: TaskResult, timeout: number | und
       return result.error === undefined ? '' : errorLine(result.error, context.env);
     default:
       return '';
+  }
+}
+
+/** With `--logs`, the log stream that runs beside the watch. */
+export function logsBeside(context: CliContext, clients: Clients, options: WatchOptions): FollowPlan['beside'] {
+  return options.logs === true ? (handle, view, signal) => showLogs(context, clients, handle, view, signal) : undefined;
+}
+
+/** The log stream beside the watch; a failure of the stream is shown, and the watch goes on. */
+async function showLogs(context: CliContext, clients: Clients, handle: TaskHandle, view: WatchView, signal: AbortSignal): Promise<void> {
+  const printer = new LogPrinter((line) => view.line(line), context.colors(context.json ? 'err' : 'out'));
+  try {
+    await printLogStream(clients, handle.ref, signal, (event) => show(printer, event));
+  } catch (error) {
+    view.event(`logs: ${errorLine(error, context.env)}`);
+  } finally {
+    printer.flush();
   }
 }

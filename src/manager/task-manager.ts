@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { RequestOptions } from '../clients/core.js';
+import type { AgentLogEvent, CloudStreamEvent } from '../clients/log-types.js';
 import type { AgentCreateTaskBody, AgentCreateTaskResponse, CloudCreateTaskBody, CloudTaskResponse } from '../clients/types.js';
 import { ManagerClosedError, TaskTimeoutError, ValidationError } from '../errors/classes.js';
 import { refKey, type TaskKind, type TaskRef } from '../refs.js';
@@ -38,6 +39,8 @@ import type { BulkCancelResult, CancelValue, ShutdownReport, TaskBackend, TaskHa
  */
 export class TaskManager extends EventEmitter<TaskManagerEvents> {
   readonly #options: ResolvedManagerOptions;
+  /** The clients given as `agent` and `cloud`: the log streams are theirs. */
+  readonly #clients: Pick<TaskManagerOptions, 'agent' | 'cloud'>;
   readonly #tracker: Tracker;
   readonly #lifetime = new AbortController();
   readonly #creating = new Set<Promise<unknown>>();
@@ -61,6 +64,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
   constructor(options: TaskManagerOptions = {}) {
     super();
     this.#options = resolveManagerOptions(options, builtInBackends);
+    this.#clients = { ...(options.agent ? { agent: options.agent } : {}), ...(options.cloud ? { cloud: options.cloud } : {}) };
     this.#warnings = new WarningSink(this.#options.logger);
     const { store, workerId, leaseMs, clock } = this.#options;
     this.#registry = new Registry(store, workerId, leaseMs, clock, (error, ref) => this.#emit('error', ref ? { error, ref } : { error }));
@@ -265,6 +269,36 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
    */
   group(options: GroupOptions = {}): TaskGroup {
     return new TaskGroup({ manager: this, clock: this.#options.clock, defaultTimeoutMs: this.#options.defaultTimeoutMs }, options);
+  }
+
+  /**
+   * The live log stream of a run or task: the `data` objects of `AgentClient.streamLogs` for an agent
+   * run, the `{ event, data }` of `CloudClient.streamLogs` for a cloud task (resumed after a dropped
+   * connection). It ends with the task (`finish`, `complete`), when `signal` aborts or when the manager
+   * closes; leaving the loop closes the connection. Throws a `ValidationError` for a kind without a client.
+   *
+   * @example
+   * ```ts
+   * import { AgentClient, TaskManager } from 'taskguard';
+   *
+   * const manager = new TaskManager({ agent: new AgentClient() });
+   * const task = await manager.start('agent', { prompt: 'Fix the flaky login test' }, { timeoutMs: 600_000 });
+   * for await (const event of manager.logs({ kind: 'agent', id: task.ref.id })) {
+   *   if (event.type === 'text-delta') process.stdout.write(event.delta);
+   * }
+   * ```
+   */
+  logs(ref: TaskRef & { readonly kind: 'agent' }, options?: Pick<RequestOptions, 'signal'>): AsyncIterable<AgentLogEvent>;
+  logs(ref: TaskRef & { readonly kind: 'cloud' }, options?: Pick<RequestOptions, 'signal'>): AsyncIterable<CloudStreamEvent>;
+  logs(ref: TaskRef, options?: Pick<RequestOptions, 'signal'>): AsyncIterable<AgentLogEvent | CloudStreamEvent>;
+  logs(ref: TaskRef, options: Pick<RequestOptions, 'signal'> = {}): AsyncIterable<AgentLogEvent | CloudStreamEvent> {
+    checkRefId(ref);
+    const lifetime = this.#lifetime.signal;
+    const signal = options.signal ? AbortSignal.any([options.signal, lifetime]) : lifetime;
+    const { agent, cloud } = this.#clients;
+    if (ref.kind === 'agent' && agent) return agent.streamLogs(ref.id, { signal });
+    if (ref.kind === 'cloud' && cloud) return cloud.streamLogs(ref.id, { signal });
+    throw new ValidationError(`no log stream for ${describeRef(ref)}: logs() needs the ${ref.kind === 'cloud' ? 'cloud' : 'agent'} client of an agent or cloud task`);
   }
 
   /** Refs still tracked. */
