@@ -8,7 +8,8 @@
  * Flags:
  * - `--breakdown`: extra figures that explain a result (client: layer by layer; tracking: what a
  *   tracked task is made of, from heap snapshots);
- * - `--profile`: client: run our loop under `node --cpu-prof` and summarize where the time goes;
+ * - `--profile`: client: profile the bare and our loops in this process, after the rounds, and bill the
+ *   time to layers (fetch, ky, p-retry, our core, GC; bench/lib/cpu-layers.ts);
  * - `--markdown`: print the table as markdown too;
  * - `--write-doc=<section>`: write the table, the machine and this run's log into docs/performance.md,
  *   between its `<!-- bench:<section>:begin -->` and `<!-- bench:<section>:end -->` markers.

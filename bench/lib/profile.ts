@@ -111,7 +111,7 @@ export function summarizeProfile(file: string, questions: readonly FrameQuestion
 /** The frames the issue asks about: ky's Request building and cloning, AbortSignal.any, p-retry, … */
 export const CLIENT_QUESTIONS: readonly FrameQuestion[] = [
   { label: 'ky: Ky constructor (options merge, new Request)', matches: (f, u) => u.includes('/ky/') && f === 'Ky' },
-  { label: 'ky: #fetch (Request.clone for retries, then fetch)', matches: (f, u) => u.includes('/ky/') && f === '#fetch' },
+  { label: "ky: #fetch (the core's beforeRequest hook, which sends)", matches: (f, u) => u.includes('/ky/') && f === '#fetch' },
   { label: 'undici Request.clone', matches: (f, u) => u.includes('undici') && f === 'clone' },
   { label: 'new Request (undici _Request)', matches: (f, u) => u.includes('undici') && f === '_Request' },
   { label: 'AbortSignal.any', matches: (f, u) => u.includes('abort_controller') && f === 'any' },

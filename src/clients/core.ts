@@ -73,16 +73,18 @@ export class RequestCore {
       // A redirect could carry the key to another host: never follow one.
       redirect: 'manual',
       hooks: {
-        // Three costs of ky per call buy nothing here (docs/performance.md): merging default headers
-        // into the call's options, building the Request on the caller's signal joined to ky's own with
-        // AbortSignal.any, and cloning the Request for retries ky never makes (retries are p-retry's).
-        // So the headers are set on the Request ky built, the attempt's signal goes to fetch as
-        // `init.signal`, and the Response is handed back to ky, its documented way to skip sending.
+        // ky's own way to send costs, per call, what buys nothing here (docs/performance.md): default
+        // headers merged into the call's options, its Request built on the attempt's signal joined to
+        // ky's own with AbortSignal.any, and that Request cloned for retries ky never makes (retries are
+        // p-retry's). So this hook sets the headers on the Request ky built and sends it with fetch: the
+        // attempt's signal as `init.signal` (a `fetch` passed in must honour it, as fetch does), the body
+        // as the string ky made of the JSON (taken from the Request, it would be piped through a stream
+        // of fetch's own). The Response goes back to ky: its documented way to skip sending.
         beforeRequest: [
           (request, options) => {
             request.headers.set('authorization', authorization);
             if (!request.headers.has('accept')) request.headers.set('accept', 'application/json');
-            return send(request, { signal: (options.context as AttemptContext).signal });
+            return send(request, { signal: (options.context as AttemptContext).signal, body: options.body ?? null });
           },
         ],
       },

@@ -67,7 +67,9 @@ export interface ClientOptions {
    */
   readonly allowInsecureHttp?: boolean | undefined;
   /**
-   * The `fetch` to send requests with (a proxy, instrumentation, a test double).
+   * The `fetch` to send requests with (a proxy, instrumentation, a test double). It is called as
+   * `fetch(request, { signal, body })` and must honour `init.signal` (forward `init`, as a wrapper
+   * usually does): the attempt's timeout and the caller's abort arrive there.
    * @default globalThis.fetch
    */
   readonly fetch?: typeof globalThis.fetch | undefined;
