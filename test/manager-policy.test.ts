@@ -11,25 +11,16 @@ import {
   type TaskBackend,
   type TaskRef,
 } from '../src/index.js';
-import { fakeClock, ScriptedBackend } from './helpers/fake-backend.js';
+import { fakeClock, ScriptedBackend, scriptedManager } from './helpers/fake-backend.js';
 
 const DAY_MS = 86_400_000;
 
 function setup(options: { concurrency?: number; maxRetryAfterMs?: number } = {}) {
-  const { clock, fake } = fakeClock();
-  const backend = new ScriptedBackend(fake);
-  const manager = new TaskManager({
-    backends: { job: backend },
-    clock,
-    concurrency: options.concurrency ?? 8,
-    poll: { initialMs: 100, maxMs: 1_600, factor: 2, jitter: 0 },
-    ...(options.maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs: options.maxRetryAfterMs }),
-  });
+  const made = scriptedManager(options);
   // Poll errors are expected here; listening keeps them out of the process warnings.
   const errors: unknown[] = [];
-  manager.on('error', ({ error }) => errors.push(error));
-  const ref = (id: string): TaskRef => ({ kind: 'job', id });
-  return { fake, backend, manager, ref, errors };
+  made.manager.on('error', ({ error }) => errors.push(error));
+  return { ...made, errors };
 }
 
 const rateLimited = (retryAfterMs: number) => new RateLimitError(429, '429', { body: {}, method: 'GET', path: '/x', retryAfterMs });

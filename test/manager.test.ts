@@ -13,19 +13,10 @@ import {
   type TaskRef,
   type TaskResult,
 } from '../src/index.js';
-import { fakeClock, ScriptedBackend } from './helpers/fake-backend.js';
+import { scriptedManager } from './helpers/fake-backend.js';
 
 function setup(options: { concurrency?: number; jitter?: number } = {}) {
-  const { clock, fake } = fakeClock();
-  const backend = new ScriptedBackend(fake);
-  const manager = new TaskManager({
-    backends: { job: backend },
-    clock,
-    concurrency: options.concurrency ?? 8,
-    poll: { initialMs: 100, maxMs: 1_600, factor: 2, jitter: options.jitter ?? 0 },
-  });
-  const ref = (id: string): TaskRef => ({ kind: 'job', id });
-  return { clock, fake, backend, manager, ref };
+  return scriptedManager(options);
 }
 
 const rateLimited = (retryAfterMs: number) =>

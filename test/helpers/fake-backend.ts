@@ -1,5 +1,5 @@
 import FakeTimers from '@sinonjs/fake-timers';
-import type { Clock, NormalizedStatus, TaskBackend, TaskState } from '../../src/index.js';
+import { TaskManager, type Clock, type NormalizedStatus, type TaskBackend, type TaskManagerOptions, type TaskRef, type TaskState } from '../../src/index.js';
 
 /** A fake clock the manager can take, and the fake-timers clock that drives it. */
 export function fakeClock(start = 1_700_000_000_000): { clock: Clock; fake: FakeTimers.Clock } {
@@ -92,4 +92,17 @@ export class ScriptedBackend implements TaskBackend {
   #advance(task: ScriptedTask): void {
     if (task.state === 'running' && this.fake.now >= task.finishAt) Object.assign(task, { state: task.outcome, raw: task.outcome });
   }
+}
+
+/**
+ * A manager on a fake clock tracking `job` tasks of a ScriptedBackend: 8 requests at once, polls from
+ * 100 ms doubling to 1.6 s without jitter unless `jitter` says otherwise; other options pass through.
+ */
+export function scriptedManager(options: Omit<TaskManagerOptions, 'backends' | 'clock'> & { readonly jitter?: number } = {}) {
+  const { jitter = 0, ...rest } = options;
+  const { clock, fake } = fakeClock();
+  const backend = new ScriptedBackend(fake);
+  const manager = new TaskManager({ concurrency: 8, poll: { initialMs: 100, maxMs: 1_600, factor: 2, jitter }, ...rest, backends: { job: backend }, clock });
+  const ref = (id: string): TaskRef => ({ kind: 'job', id });
+  return { clock, fake, backend, manager, ref };
 }
