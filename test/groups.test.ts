@@ -145,6 +145,25 @@ describe('TaskGroup deadline', () => {
     expect((await group.wait()).counts.timed_out).toBe(3);
   });
 
+  it("ends timed_out, not failed, when a task's own cancel at the deadline settles before the group's alarm fires", async () => {
+    // On real timers a clock turn can outlast a cancel on loopback (seen in examples/agent-pipeline.ts):
+    // here a 0 ms timer takes 5 ms, and the cancel 1 ms, so the task settles first.
+    const base = fakeClock();
+    const clock = { ...base, clock: { ...base.clock, setTimeout: (fn: () => void, ms: number) => base.clock.setTimeout(fn, ms === 0 ? 5 : ms) } };
+    const { fake, backend, manager, ref } = setup({ clock });
+    backend.latencyMs = 1;
+    backend.add('a', 3_600_000);
+    const group = manager.group({ timeoutMs: 60_000 });
+    let result: GroupResult | undefined;
+    void group.track(ref('a')).done.then(async () => (result = await group.wait()));
+
+    await fake.tickAsync(61_000);
+
+    expect(result?.outcome).toBe('timed_out');
+    expect(outcomes(result!)).toEqual(['a:timed_out']);
+    expect(group.closed).toBe('timed_out');
+  });
+
   it('drops the starts still queued at its deadline, never creating them', async () => {
     const { fake, manager, calls, t0 } = setup();
     const group = manager.group({ timeoutMs: 60_000, maxConcurrent: 2 });

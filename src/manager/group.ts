@@ -205,7 +205,10 @@ export class TaskGroup {
 
   #onSettled(member: Member, outcome: TaskOutcome): void {
     this.#tally.settle(member, outcome, this.#host.clock.now());
-    if (this.#options.failFast && FAIL_FAST.has(outcome)) this.#close('failed');
+    // The task's own cancel for the group's deadline can settle before the group's alarm fires (a clock
+    // turn is longer than a cancel on a fast network): the group has timed out all the same.
+    if (outcome === 'timed_out' && this.#lapse() === 'timed_out') this.#close('timed_out');
+    else if (this.#options.failFast && FAIL_FAST.has(outcome)) this.#close('failed');
     this.#update();
   }
 
