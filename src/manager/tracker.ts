@@ -70,8 +70,7 @@ export class Tracker {
       },
       isLive: (entry, kind) => {
         if ('sweep' in entry) return this.#sweeps.isLive(entry);
-        const { record, token } = entry;
-        return !record.settled && token === (kind === 'due' ? record.dueToken : record.deadlineToken);
+        return entry.record.isLive(kind, entry.token);
       },
       canDispatch: () => this.#limiter.hasFreeSlot,
       liveCount: () => this.#records.size,
@@ -145,14 +144,12 @@ export class Tracker {
   /** Cancels a tracked task; resolves when the API accepted the cancel (or the task had ended). */
   requestCancel(record: TaskRecord, reason: CancelReason): Promise<CancelValue> {
     if (record.cancelValue) return Promise.resolve(record.cancelValue);
-    const first = record.cancelReason === undefined;
-    record.cancelReason ??= reason;
-    const answer = record.waitForCancel();
+    const { first, answer } = record.askCancel(reason);
     // The task's own poll in flight must not hold back a deadline, signal or shutdown cancel: a hung
     // poll would hold it for a whole request timeout. Only a user's cancel, which promises no time,
     // waits for the poll's answer (#next sends it then).
-    if (record.op === 'idle') this.#next(record);
-    else if (first && record.op === 'poll' && reason !== 'user') record.abortRequest();
+    if (record.idle) this.#next(record);
+    else if (first && record.polling && reason !== 'user') record.abortRequest();
     return answer;
   }
 
@@ -198,23 +195,22 @@ export class Tracker {
   #tie(record: TaskRecord, signal: AbortSignal): void {
     const onAbort = (): void => void this.requestCancel(record, 'signal').catch(() => {});
     if (signal.aborted) return onAbort();
-    (record.cleanups ??= []).push(onAbortOf(signal, onAbort));
+    record.onFinish(onAbortOf(signal, onAbort));
   }
 
   #setDeadline(record: TaskRecord, deadline: number, stored: boolean): void {
-    record.deadline = deadline;
+    const token = record.setDeadline(deadline);
     if (stored) this.#registry.update(record.ref, record.key, { deadline });
-    this.#scheduler.deadline({ record, token: ++record.deadlineToken }, deadline);
+    this.#scheduler.deadline({ record, token }, deadline);
   }
 
   /** Steps of a cancel (its status reads and retries) are urgent: a 429's poll pause does not hold them. */
   #schedule(record: TaskRecord, at: number): void {
-    const urgent = cancelWanted(record) && !record.holdUntilRunning;
-    this.#scheduler.schedule({ record, token: ++record.dueToken }, at, urgent);
+    this.#scheduler.schedule({ record, token: record.nextDue() }, at, record.cancelWanted && !record.held);
   }
 
   #dispatch(record: TaskRecord): void {
-    if (cancelWanted(record) && !record.confirmFirst && !record.holdUntilRunning) this.#cancel(record);
+    if (record.cancelDue) this.#cancel(record);
     else this.#poll(record);
   }
 
@@ -226,77 +222,58 @@ export class Tracker {
 
   /** A status read: one attempt (the manager backs off itself), in a slot for its whole length. */
   #poll(record: TaskRecord): void {
-    const signal = this.#startOp(record, 'poll');
-    const seq = record.opSeq;
+    const { seq, signal } = record.startRequest('poll');
     this.#limiter
       .run(() => this.#telemetry.within(record, () => record.backend.getStatus(record.ref.id, { signal })))
       .then(
         (status) => {
-          if (this.#endOp(record, seq)) this.#onStatus(record, status);
+          if (record.endRequest(seq)) this.#onStatus(record, status);
         },
         (error: unknown) => {
-          if (this.#endOp(record, seq)) this.#onPollError(record, error, signal.aborted);
+          if (record.endRequest(seq)) this.#onPollError(record, error, signal.aborted);
         },
       );
   }
 
   #cancel(record: TaskRecord): void {
-    const signal = this.#startOp(record, 'cancel');
-    const seq = record.opSeq;
+    const { seq, signal } = record.startRequest('cancel');
     const reason = record.cancelReason ?? 'user';
     const { backend } = record;
     this.limited(backend, (options) => this.#telemetry.within(record, () => backend.cancel(record.ref.id, options)), signal).then(
       (status) => {
-        if (!this.#endOp(record, seq)) return;
+        if (!record.endRequest(seq)) return;
         const value = cancelValueOf(status);
-        record.cancelValue = value;
-        if (value.result === 'cancelled') this.#telemetry.cancelled(record, reason);
-        if (value.result === 'cancelled') this.#emit('cancelled', { ref: record.ref, reason, status });
-        record.answerCancelWaiters({ value });
-        record.attempt = 0;
+        record.cancelAccepted(value);
+        if (value.result === 'cancelled') {
+          this.#telemetry.cancelled(record, reason);
+          this.#emit('cancelled', { ref: record.ref, reason, status });
+        }
         this.#onStatus(record, status);
       },
       (error: unknown) => {
-        if (!this.#endOp(record, seq)) return;
+        if (!record.endRequest(seq)) return;
         if (error instanceof NotFoundError) return this.#settle(record, 'lost', error);
         if (isFatal(error)) return this.#settle(record, 'error', error as Error);
         // Never cancel again blind: the task may have ended (a 400 says so as often as not), or the
         // cancel may have been applied and its answer lost. The status read settles it or re-arms it.
-        record.confirmFirst = error instanceof BadRequestError ? 'refused' : 'failed';
-        if (record.confirmFirst === 'failed') {
-          record.cancelFailures++;
-          record.answerCancelWaiters({ error });
-          this.#emit('cancelFailed', { ref: record.ref, reason, error, attempts: record.cancelFailures });
-        }
+        const refused = error instanceof BadRequestError;
+        const attempts = record.cancelFailed(refused ? 'refused' : 'failed', error);
+        if (!refused) this.#emit('cancelFailed', { ref: record.ref, reason, error, attempts });
         this.#schedule(record, this.#options.clock.now());
       },
     );
   }
 
-  #startOp(record: TaskRecord, op: 'poll' | 'cancel'): AbortSignal {
-    record.op = op;
-    record.opSeq++;
-    record.dueToken++;
-    return record.signal;
-  }
-
-  /** Marks the request done; false when the record settled meanwhile and the answer no longer matters. */
-  #endOp(record: TaskRecord, seq: number): boolean {
-    if (record.opSeq === seq) record.op = 'idle';
-    return !record.settled;
-  }
-
   /** A request in flight answers for itself, and a cancel under way keeps its own course: sweeps leave both alone. */
   #sweepable(record: TaskRecord): boolean {
-    return !record.settled && record.op === 'idle' && record.cancelReason === undefined;
+    return !record.settled && record.idle && record.cancelReason === undefined;
   }
 
   /** Keeps the latest status; a new word is news (an event, the store) and resets the backoff. */
   #noteStatus(record: TaskRecord, status: NormalizedStatus): void {
-    const previous = record.status;
-    record.status = status;
-    if (previous?.raw === status.raw) return;
-    record.attempt = 0;
+    const change = record.noteStatus(status);
+    if (!change) return;
+    const { previous } = change;
     this.#registry.update(record.ref, record.key, { status: status.raw });
     this.#telemetry.status(record, status);
     this.#emit('status', { ref: record.ref, status, previous });
@@ -305,16 +282,8 @@ export class Tracker {
   #onStatus(record: TaskRecord, status: NormalizedStatus): void {
     this.#noteStatus(record, status);
     if (TERMINAL_STATES.has(status.state)) return this.#settle(record, outcomeOf(record, status));
-    const confirming = record.confirmFirst;
-    record.confirmFirst = false;
-    // A cancel refused because the task has not started (a cloud task still `pending`) stays armed and
-    // goes out as soon as a read shows it started.
-    record.holdUntilRunning = status.state === 'pending' && (confirming === 'refused' || record.holdUntilRunning);
-    if (confirming && !record.holdUntilRunning) {
-      if (confirming === 'refused') record.cancelFailures++;
-      const delay = backoffDelay(record.cancelFailures - 1, this.#options.poll, undefined, this.#options.random);
-      return this.#schedule(record, this.#options.clock.now() + delay);
-    }
+    const step = record.confirmLive(status);
+    if (step !== undefined) return this.#schedule(record, this.#options.clock.now() + this.#backoff(step));
     this.#next(record);
   }
 
@@ -324,7 +293,7 @@ export class Tracker {
     if (isFatal(error)) return this.#settle(record, 'error', error as Error);
     this.#emit('error', { error, ref: record.ref });
     const hint = this.#pauseFor(error, record.backend);
-    this.#schedule(record, this.#options.clock.now() + backoffDelay(record.attempt++, this.#options.poll, hint, this.#options.random));
+    this.#schedule(record, this.#options.clock.now() + this.#backoff(record.nextAttempt(), hint));
   }
 
   /**
@@ -343,12 +312,15 @@ export class Tracker {
    * the last one failed, and not before a task refused as not started has started), else the next poll.
    */
   #next(record: TaskRecord): void {
-    if (cancelWanted(record) && !record.holdUntilRunning) {
-      if (record.confirmFirst) return this.#schedule(record, this.#options.clock.now());
+    if (record.cancelWanted && !record.held) {
+      if (record.confirming) return this.#schedule(record, this.#options.clock.now());
       return this.#cancel(record);
     }
-    const delay = backoffDelay(record.attempt++, this.#options.poll, undefined, this.#options.random);
-    this.#schedule(record, this.#options.clock.now() + delay);
+    this.#schedule(record, this.#options.clock.now() + this.#backoff(record.nextAttempt()));
+  }
+
+  #backoff(step: number, retryAfterMs?: number): number {
+    return backoffDelay(step, this.#options.poll, retryAfterMs, this.#options.random);
   }
 
   #settle(record: TaskRecord, outcome: TaskOutcome, error?: Error, forget = true): void {
@@ -358,10 +330,7 @@ export class Tracker {
     const status = record.status?.raw ?? null;
     const result: TaskResult = error === undefined ? { ...record.ref, outcome, status } : { ...record.ref, outcome, status, error };
     this.#telemetry.settled(record, result);
-    if (record.cancelWaiters) {
-      record.answerCancelWaiters(record.status && TERMINAL_STATES.has(record.status.state) ? { value: cancelValueOf(record.status) } : { error });
-    }
-    record.finish(result);
+    record.finish(result, record.status && TERMINAL_STATES.has(record.status.state) ? { value: cancelValueOf(record.status) } : { error });
     this.#sweeps.untracked(record);
     if (this.#records.size === 0) {
       this.#scheduler.clear();
@@ -369,11 +338,6 @@ export class Tracker {
     }
     this.#emit('settled', result);
   }
-}
-
-/** A cancel was asked for and the API has not accepted one yet. */
-function cancelWanted(record: TaskRecord): boolean {
-  return record.cancelReason !== undefined && record.cancelValue === undefined;
 }
 
 function cancelValueOf(status: NormalizedStatus): CancelValue {
