@@ -1,11 +1,17 @@
-import { mkdir, open, truncate, type FileHandle } from 'node:fs/promises';
+/**
+ * `FileStore`: its options, its life (lock, open, close) and the checks of every call. The journal's
+ * line format, the batches, the one writer, the file itself and the lock each have a module of their
+ * own next to it.
+ * @module
+ */
+import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { TaskRef } from '../refs.js';
-import { isExpired, stageBatch, type Committed, type Op } from './file-batch.js';
-import { readIfExists, replaceFile, syncDirectory, writeAll } from './file-io.js';
-import { encodeEntry, replayJournal } from './file-journal.js';
-import { checkPatch, checkRef, checkTask, text } from './records.js';
+import { JournalAppender } from './file-appender.js';
+import type { Op } from './file-batch.js';
 import { acquireLock, releaseLock, verifyLock, type LockInfo } from './file-lock.js';
+import { JournalWriter } from './file-writer.js';
+import { checkPatch, checkRef, checkTask, text } from './records.js';
 import type { StoredTask, StoredTaskPatch, TaskStore } from './types.js';
 
 /** Options of {@link FileStore}. */
@@ -34,17 +40,6 @@ export interface FileStoreOptions {
    * @default 'always'
    */
   readonly fsync?: 'always' | 'never';
-}
-
-/** Compact when the journal has more lines than this… */
-const COMPACT_MIN_LINES = 1_000;
-/** …and more than this many times the live records. */
-const COMPACT_RATIO = 4;
-
-interface Queued {
-  readonly op: Op;
-  readonly resolve: (value: boolean) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
@@ -91,25 +86,11 @@ export class FileStore implements TaskStore {
   /** The durability policy. */
   readonly fsync: 'always' | 'never';
   readonly #lockPath: string;
-  readonly #tmpPath: string;
+  readonly #journal: JournalAppender;
+  readonly #writer: JournalWriter;
   #state: State = 'new';
   #workerId = '';
   #lock: LockInfo | undefined;
-  #handle: FileHandle | undefined;
-  /** The records as written to the journal (a write that failed is not here). */
-  readonly #tasks = new Map<string, StoredTask>();
-  /** Records found in the journal at open and not tracked again since: a dead process's. */
-  readonly #inherited = new Set<string>();
-  #bytes = 0;
-  #lines = 0;
-  #tornBytes = 0;
-  #compactions = 0;
-  /** No compaction before the journal has this many lines (raised after a compaction that failed). */
-  #compactFloor = COMPACT_MIN_LINES;
-  /** Set once the journal can no longer be trusted to match memory: every later write rejects with it. */
-  #broken: Error | undefined;
-  #queue: Queued[] = [];
-  #draining = false;
   #opening: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -125,7 +106,8 @@ export class FileStore implements TaskStore {
     this.path = resolve(path);
     this.fsync = fsync;
     this.#lockPath = `${this.path}.lock`;
-    this.#tmpPath = `${this.path}.tmp`;
+    this.#journal = new JournalAppender(this.path, `${this.path}.tmp`, fsync);
+    this.#writer = new JournalWriter(this.#journal, () => this.#verifyLock());
   }
 
   /** Takes the lock, replays the journal (dropping a torn last line) and opens it for appending. */
@@ -165,15 +147,14 @@ export class FileStore implements TaskStore {
   async listByOwner(owner: string): Promise<StoredTask[]> {
     text(owner, 'owner');
     await this.#enqueue({ type: 'barrier' });
-    return [...this.#tasks.values()].filter((task) => task.owner === owner);
+    return this.#writer.listByOwner(owner);
   }
 
   /** The records of processes that are gone: every record found at open and not tracked again, and any other owner's. */
   async listExpired(self: string): Promise<StoredTask[]> {
     text(self, 'self');
     await this.#enqueue({ type: 'barrier' });
-    const committed = this.#committed();
-    return [...this.#tasks.entries()].filter(([key, task]) => isExpired(committed, key, task) && (task.owner !== self || this.#inherited.has(key))).map(([, task]) => task);
+    return this.#writer.listExpired(self);
   }
 
   /** Moves a record to `to` if it still belongs to `from` and is expired; appends the change. */
@@ -188,7 +169,7 @@ export class FileStore implements TaskStore {
 
   /** Nothing to do before `close()`, which removes the lock. */
   async releaseLease(): Promise<void> {
-    this.#checkOpen();
+    if (this.#state !== 'open') throw this.#notOpen();
   }
 
   /** Writes what is queued, closes the journal and removes the lock. A second call resolves. */
@@ -202,38 +183,17 @@ export class FileStore implements TaskStore {
    * dropped at open.
    */
   stats(): { readonly records: number; readonly lines: number; readonly bytes: number; readonly compactions: number; readonly tornBytes: number } {
-    return { records: this.#tasks.size, lines: this.#lines, bytes: this.#bytes, compactions: this.#compactions, tornBytes: this.#tornBytes };
+    return { records: this.#writer.size, ...this.#journal.stats() };
   }
 
   async #open(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const lock = await acquireLock(this.#lockPath, this.path, this.#workerId);
     try {
-      const buffer = await readIfExists(this.path);
-      const replay = replayJournal(buffer ?? new Uint8Array(0), this.path);
-      if (replay.tornBytes > 0) await truncate(this.path, replay.validBytes);
-      for (const [key, task] of replay.tasks) {
-        this.#tasks.set(key, task);
-        this.#inherited.add(key);
-      }
-      this.#bytes = replay.validBytes;
-      this.#lines = replay.lines;
-      this.#tornBytes = replay.tornBytes;
-      if (this.#worthCompacting()) {
-        await this.#compact().catch(() => {
-          this.#compactFloor = this.#lines * 2; // the journal is intact: open it as it is
-        });
-      }
-      if (!this.#handle) {
-        this.#handle = await open(this.path, 'a');
-        if (buffer === undefined && this.fsync === 'always') await syncDirectory(dirname(this.path));
-      }
+      this.#writer.load(await this.#journal.open(), this.#workerId);
       this.#lock = lock;
     } catch (error) {
-      this.#tasks.clear();
-      this.#inherited.clear();
-      await this.#handle?.close().catch(() => {});
-      this.#handle = undefined;
+      await this.#journal.close().catch(() => {});
       await releaseLock(this.#lockPath, lock).catch(() => {});
       throw error;
     }
@@ -244,146 +204,25 @@ export class FileStore implements TaskStore {
     const wasOpen = this.#state === 'open';
     this.#state = 'closing';
     try {
-      if (wasOpen) await new Promise<boolean>((resolve, reject) => this.#push({ op: { type: 'barrier' }, resolve, reject }));
-      await this.#handle?.close();
+      if (wasOpen) await this.#writer.enqueue({ type: 'barrier' });
+      await this.#journal.close();
     } finally {
-      this.#handle = undefined;
       this.#state = 'closed';
       if (this.#lock) await releaseLock(this.#lockPath, this.#lock);
       this.#lock = undefined;
     }
   }
 
-  #checkOpen(): void {
-    if (this.#state === 'open') return;
-    if (this.#state === 'closing' || this.#state === 'closed') throw new Error(`FileStore ${this.path} is closed: create a new FileStore to open the journal again`);
-    throw new Error(`FileStore ${this.path} is not open: a TaskManager opens its store (or call open(workerId) first)`);
-  }
-
   #enqueue(op: Op): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.#checkOpen();
-      if (this.#broken && op.type !== 'barrier') throw this.#broken;
-      this.#push({ op, resolve, reject });
-    });
+    return this.#state === 'open' ? this.#writer.enqueue(op) : Promise.reject(this.#notOpen());
   }
 
-  #push(queued: Queued): void {
-    this.#queue.push(queued);
-    if (this.#draining) return;
-    this.#draining = true;
-    void this.#drain();
-  }
-
-  /** The one writer: takes every queued op as a batch, appends their lines in one write, then the next batch. */
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue;
-        this.#queue = [];
-        await this.#commit(batch).catch((error: unknown) => {
-          for (const queued of batch) queued.reject(error); // a bug, not an I/O error: never leave a caller hanging
-        });
-        if (this.#worthCompacting() && !this.#broken) {
-          await this.#compact().catch(() => {
-            // The old journal is intact and still open; try again once it has doubled.
-            this.#compactFloor = this.#lines * 2;
-          });
-        }
-      }
-    } finally {
-      this.#draining = false;
-    }
-  }
-
-  /** Writes one batch: decides every op against the committed records, appends their lines in one write, then commits. */
-  async #commit(batch: readonly Queued[]): Promise<void> {
-    const staged = stageBatch(
-      batch.map((queued) => queued.op),
-      this.#committed(),
-    );
-    try {
-      if (this.#broken) throw this.#broken;
-      // The lock first: a store that lost it must not write another line.
-      if (staged.checkLock) await this.#verifyLock();
-      if (staged.entries.length > 0) await this.#append(staged.entries.map(encodeEntry).join(''));
-    } catch (error) {
-      for (const queued of batch) if (queued.op.type === 'barrier') queued.resolve(false);
-      else queued.reject(error);
-      return;
-    }
-    for (const [key, task] of staged.changes) {
-      if (task) this.#tasks.set(key, task);
-      else this.#tasks.delete(key);
-    }
-    for (const key of staged.adopted) this.#inherited.delete(key);
-    this.#lines += staged.entries.length;
-    batch.forEach((queued, index) => queued.resolve(staged.values[index] ?? false));
-  }
-
-  #committed(): Committed {
-    return { tasks: this.#tasks, inherited: this.#inherited, workerId: this.#workerId };
-  }
-
-  /** Appends whole lines; on a failure the journal is cut back to its last good length, or the store is marked broken. */
-  async #append(lines: string): Promise<void> {
-    const handle = this.#handle;
-    if (!handle) throw new Error(`FileStore ${this.path}: the journal is not open`);
-    const buffer = Buffer.from(lines, 'utf8');
-    try {
-      await writeAll(handle, buffer);
-    } catch (cause) {
-      const error = new Error(`FileStore: could not append to ${this.path}: ${messageOf(cause)}`, { cause });
-      // Cut a partial line away, or the next open would find it in the middle of the journal.
-      await handle.truncate(this.#bytes).catch(() => {
-        this.#broken = new Error(`FileStore ${this.path} stopped writing: an append failed and could not be undone (${messageOf(cause)}); open a new FileStore to recover`, { cause });
-      });
-      throw error;
-    }
-    if (this.fsync === 'always') {
-      try {
-        await handle.datasync();
-      } catch (cause) {
-        // After a failed sync the kernel may have dropped the data: nothing written since can be trusted.
-        this.#broken = new Error(`FileStore ${this.path} stopped writing: fdatasync failed (${messageOf(cause)}); open a new FileStore to recover`, { cause });
-        throw this.#broken;
-      }
-    }
-    this.#bytes += buffer.length;
+  #notOpen(): Error {
+    if (this.#state === 'closing' || this.#state === 'closed') return new Error(`FileStore ${this.path} is closed: create a new FileStore to open the journal again`);
+    return new Error(`FileStore ${this.path} is not open: a TaskManager opens its store (or call open(workerId) first)`);
   }
 
   async #verifyLock(): Promise<void> {
-    if (!this.#lock) return;
-    try {
-      await verifyLock(this.#lockPath, this.path, this.#lock);
-    } catch (error) {
-      this.#broken = error as Error;
-      throw error;
-    }
+    if (this.#lock) await verifyLock(this.#lockPath, this.path, this.#lock);
   }
-
-  #worthCompacting(): boolean {
-    return this.#lines > this.#compactFloor && this.#lines > COMPACT_RATIO * this.#tasks.size;
-  }
-
-  /**
-   * Rewrites the journal as one `add` per live record: into `<path>.tmp`, synced, then renamed over the
-   * journal (atomic). The new file's handle, opened for appending before the rename, becomes the journal's.
-   */
-  async #compact(): Promise<void> {
-    const content = Buffer.from([...this.#tasks.values()].map((task) => encodeEntry({ op: 'add', task })).join(''), 'utf8');
-    const handle = await replaceFile(this.path, this.#tmpPath, content);
-    const previous = this.#handle;
-    this.#handle = handle;
-    this.#bytes = content.length;
-    this.#lines = this.#tasks.size;
-    this.#compactions++;
-    this.#compactFloor = COMPACT_MIN_LINES;
-    await previous?.close().catch(() => {});
-    if (this.fsync === 'always') await syncDirectory(dirname(this.path));
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

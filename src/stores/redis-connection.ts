@@ -1,6 +1,7 @@
 /**
  * The connections of `RedisStore`: URL checks (with the password kept out of every message), the
- * ioredis options of the connections the store makes itself, and a quit that never hangs.
+ * ioredis options of the connections the store makes itself, the check of a client the user gives,
+ * and a quit that never hangs.
  * ioredis is loaded here with a dynamic import, on the first connection, never at import time.
  * @module
  */
@@ -84,6 +85,18 @@ export async function connectOwn(url: string, connectionName: string): Promise<R
     const cause = lastError ?? error;
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new Error(`RedisStore cannot connect to ${redactUrl(url)}: ${reason}`, { cause });
+  }
+  return client;
+}
+
+/** A client given by the user, connected if it is lazy and answering a PING. */
+export async function checkGiven(client: Redis): Promise<Redis> {
+  if (client.status === 'end') throw new Error(`RedisStore cannot use ${describeClient(client)}: it has been closed (quit or disconnect)`);
+  try {
+    if (client.status === 'wait') await client.connect();
+    await client.ping();
+  } catch (error) {
+    throw new Error(`RedisStore cannot reach Redis through ${describeClient(client)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return client;
 }

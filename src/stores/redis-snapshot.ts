@@ -5,7 +5,8 @@
  * @module
  */
 import type { Redis } from 'ioredis';
-import { exec, parseTask } from './redis-records.js';
+import { RedisKeys } from './redis-keys.js';
+import { exec, readTasks } from './redis-records.js';
 import type { StoredTask } from './types.js';
 
 /** The lease of an owner, as its key holds it. */
@@ -36,19 +37,19 @@ export interface RegistrySnapshot {
 
 /** Reads every owner of the registry under `prefix`, its lease and its tasks, sorted by owner. */
 export async function readRegistry(client: Redis, prefix: string): Promise<RegistrySnapshot> {
-  const owners = (await client.smembers(`${prefix}owners`)).sort();
+  const keys = new RedisKeys(prefix);
+  const owners = (await client.smembers(keys.owners)).sort();
   const snapshots: OwnerSnapshot[] = [];
   for (const owner of owners) {
     const [value, ttl, members] = (await exec(
       client.pipeline([
-        ['get', `${prefix}lease:${owner}`],
-        ['pttl', `${prefix}lease:${owner}`],
-        ['smembers', `${prefix}tasks:${owner}`],
+        ['get', keys.lease(owner)],
+        ['pttl', keys.lease(owner)],
+        ['smembers', keys.tasks(owner)],
       ]),
     )) as [string | null, number, string[]];
-    const hashes = members.length === 0 ? [] : ((await exec(client.pipeline(members.sort().map((member) => ['hgetall', `${prefix}task:${member}`])))) as Record<string, string>[]);
     // A member whose hash names another owner was claimed between the two reads: it shows under its new owner.
-    const tasks = hashes.map((hash) => parseTask(hash)).filter((task): task is StoredTask => task !== undefined && task.owner === owner);
+    const tasks = (await readTasks(client, keys, members.sort())).filter((task) => task.owner === owner);
     snapshots.push({ owner, lease: value === null || ttl === -2 ? null : leaseOf(value, ttl), tasks });
   }
   return { prefix, owners: snapshots };
