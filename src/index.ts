@@ -7,9 +7,12 @@ export { AgentClient } from './clients/agent.js';
 export { CloudClient } from './clients/cloud.js';
 export { CLIENT_DEFAULTS } from './clients/options.js';
 export type { ClientOptions } from './clients/options.js';
-export type { RequestOptions } from './clients/core.js';
-export type * from './clients/types.js';
-export type * from './clients/log-types.js';
+export type { RequestOptions } from './clients/request-types.js';
+export type * from './clients/open-string.js';
+export type * from './clients/agent-types.js';
+export type * from './clients/cloud-types.js';
+export type * from './clients/agent-log-types.js';
+export type * from './clients/cloud-log-types.js';
 export {
   BlackboxError,
   ApiError,

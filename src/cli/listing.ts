@@ -7,7 +7,8 @@
 import { InvalidArgumentError } from 'commander';
 import type { AgentClient } from '../clients/agent.js';
 import type { CloudClient } from '../clients/cloud.js';
-import type { AgentTaskSummary, CloudTask } from '../clients/types.js';
+import type { AgentTaskSummary } from '../clients/agent-types.js';
+import type { CloudTask } from '../clients/cloud-types.js';
 import { InvalidResponseError } from '../errors/classes.js';
 import { normalizeAgentStatus, normalizeCloudStatus } from '../manager/backends.js';
 import type { TaskState } from '../manager/types.js';

@@ -1,8 +1,5 @@
 import { ValidationError } from '../errors/classes.js';
-import { RequestCore, type RequestOptions } from './core.js';
-import type { AgentGetLogsOptions, AgentLogEvent, AgentLogsResponse, AgentStreamLogsOptions } from './log-types.js';
-import type { ClientOptions } from './options.js';
-import { agentLogStream, streamPolicy, type StreamPolicy } from './sse.js';
+import type { AgentGetLogsOptions, AgentLogEvent, AgentLogsResponse, AgentStreamLogsOptions } from './agent-log-types.js';
 import type {
   AgentContinueBody,
   AgentContinueResponse,
@@ -14,7 +11,11 @@ import type {
   AgentTaskDetail,
   AgentUpdateBody,
   AgentUpdateResponse,
-} from './types.js';
+} from './agent-types.js';
+import { RequestCore } from './core.js';
+import type { ClientOptions } from './options.js';
+import type { RequestOptions } from './request-types.js';
+import { agentLogStream, streamPolicy, type StreamPolicy } from './sse.js';
 import { boolParam, checkBody, checkTitle, intParam, pathId, requiredText } from './validate.js';
 
 const AGENT_API = { name: 'AgentClient', envVar: 'BLACKBOX_API_KEY', defaultBaseUrl: 'https://agent.blackbox.ai', kind: 'agent' } as const;

@@ -1,7 +1,4 @@
-import { RequestCore, type RequestOptions } from './core.js';
-import type { CloudStreamEvent, CloudStreamLogsOptions } from './log-types.js';
-import type { ClientOptions } from './options.js';
-import { cloudLogStream, streamPolicy, type StreamPolicy } from './sse.js';
+import type { CloudStreamEvent, CloudStreamLogsOptions } from './cloud-log-types.js';
 import type {
   CloudContinueBody,
   CloudContinueResponse,
@@ -11,7 +8,11 @@ import type {
   CloudStatusResponse,
   CloudStopResponse,
   CloudTaskResponse,
-} from './types.js';
+} from './cloud-types.js';
+import { RequestCore } from './core.js';
+import type { ClientOptions } from './options.js';
+import type { RequestOptions } from './request-types.js';
+import { cloudLogStream, streamPolicy, type StreamPolicy } from './sse.js';
 import { boolParam, checkBody, intParam, pathId, requiredText } from './validate.js';
 
 const CLOUD_API = { name: 'CloudClient', envVar: 'BLACKBOX_CLOUD_API_KEY', defaultBaseUrl: 'https://cloud.blackbox.ai', kind: 'cloud' } as const;

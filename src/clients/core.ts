@@ -1,51 +1,16 @@
 import ky, { type KyInstance } from 'ky';
 import pRetry from 'p-retry';
-import { ApiError, BlackboxError, ConnectionError, InvalidResponseError, RequestTimeoutError, type RequestInfo } from '../errors/classes.js';
-import { errorFromResponse, parseBody } from '../errors/factory.js';
+import { ApiError, BlackboxError, ConnectionError, RequestTimeoutError, type RequestInfo } from '../errors/classes.js';
 import { onAbort, raceAbort } from '../util/abort-hub.js';
-import { parseRetryAfter } from '../util/retry-after.js';
 import { sleep } from '../util/sleep.js';
 import { createRequestTelemetry, type ApiOperation, type RequestTelemetry } from '../telemetry/request-telemetry.js';
 import { isRetryable, mayHaveBeenApplied, retryDelay } from './policy.js';
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
+import type { ApiDescriptor, CoreRequest, RequestOptions } from './request-types.js';
+import { failureOf, parseSuccess, readBody } from './response-body.js';
 
-/** Options every client method takes as its last argument. */
-export interface RequestOptions {
-  /** Aborts the request (and its retries); the call rejects with `signal.reason`. */
-  readonly signal?: AbortSignal | undefined;
-  /** Overrides the client's `timeoutMs` for this call: the limit of one attempt, in milliseconds. */
-  readonly timeoutMs?: number | undefined;
-  /** Overrides the client's `retries` for this call. */
-  readonly retries?: number | undefined;
-  /** Overrides the client's `maxRetryTimeMs` for this call: its budget, retries and waits included. */
-  readonly maxRetryTimeMs?: number | undefined;
-  /**
-   * Runs each attempt, e.g. inside a concurrency limiter's slot (`p-limit`). The waits between attempts
-   * (backoff, `Retry-After`) happen outside it, so a request waiting to retry holds no slot.
-   * @default each attempt runs at once
-   */
-  readonly runAttempt?: (<T>(attempt: () => Promise<T>) => Promise<T>) | undefined;
-}
-
-/** One API call, as the clients describe it to the core. */
-export interface CoreRequest {
-  readonly method: 'GET' | 'POST' | 'PATCH';
-  /** Path relative to the base URL, with path IDs already encoded, no leading slash. */
-  readonly path: string;
-  readonly json?: unknown;
-  readonly searchParams?: Readonly<Record<string, string | number | undefined>>;
-  /** What the request does, as telemetry names it; a stream's is `stream`. */
-  readonly operation?: ApiOperation;
-}
-
-/** Which API a core talks to: it names the key's environment variable and the default base URL. */
-export interface ApiDescriptor {
-  readonly name: string;
-  readonly envVar: string;
-  readonly defaultBaseUrl: string;
-  /** The kind of task the API serves (`agent`, `cloud`): the `taskguard.kind` of its requests. */
-  readonly kind: string;
-}
+// src/manager imports RequestOptions from here; kept while the manager is being edited.
+export type { RequestOptions } from './request-types.js';
 
 /** What an attempt hands to the hook that sends it, as ky's `context` (a record: a type literal, not an interface). */
 type AttemptContext = { readonly signal: AbortSignal };
@@ -175,15 +140,7 @@ export class RequestCore {
       const response = await this.#ky(target, request.json === undefined ? { method: request.method, context } : { method: request.method, json: request.json, context });
       status = response.status;
       const bodyText = this.#redact(await readBody(response, this.#options.maxResponseBytes, info));
-      if (!response.ok) {
-        throw errorFromResponse({
-          ...info(),
-          status,
-          bodyText,
-          contentType: response.headers.get('content-type'),
-          retryAfterMs: parseRetryAfter(response.headers),
-        });
-      }
+      if (!response.ok) throw failureOf(response, bodyText, info());
       const value = parseSuccess<T>(response, bodyText, info);
       end({ status });
       return value;
@@ -260,7 +217,7 @@ export class RequestCore {
     }
     try {
       const bodyText = this.#redact(await readBody(response, this.#options.maxResponseBytes, info));
-      throw errorFromResponse({ ...info(), status: response.status, bodyText, contentType: response.headers.get('content-type'), retryAfterMs: parseRetryAfter(response.headers) });
+      throw failureOf(response, bodyText, info());
     } finally {
       off();
     }
@@ -277,45 +234,6 @@ function runNothing(): void {}
 function markMayHaveBeenApplied(error: BlackboxError): void {
   error.mayHaveBeenApplied = true;
   error.message += ' (the request may have been applied: the server may have acted on it before the answer was lost)';
-}
-
-async function readBody(response: Response, maxBytes: number, info: () => RequestInfo): Promise<string> {
-  if (!response.body) return '';
-  const declared = response.headers.get('content-length');
-  if (declared !== null && Number(declared) > maxBytes) {
-    await response.body.cancel();
-    throw tooLarge(response.status, info(), maxBytes);
-  }
-  // The limit is on decoded bytes: a 1 KiB gzip body can decode to gigabytes, so a declared length
-  // speaks for the body only when nothing is encoded. Such a body (the usual case) is read in one go;
-  // any other is counted chunk by chunk as fetch decodes it, and cut off at the limit.
-  const encoding = response.headers.get('content-encoding');
-  const identity = encoding === null || encoding.trim().toLowerCase() === 'identity';
-  if (identity && declared !== null && /^\d+$/.test(declared)) return response.text();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    // Leaving the loop cancels the body: fetch stops reading and decoding at once.
-    if (size > maxBytes) throw tooLarge(response.status, info(), maxBytes);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
-
-function tooLarge(status: number, info: RequestInfo, maxBytes: number): InvalidResponseError {
-  return new InvalidResponseError(status, `${status} ${info.method} ${info.path}: response body larger than ${maxBytes} bytes`, {
-    ...info,
-    body: undefined,
-  });
-}
-
-function parseSuccess<T>(response: Response, bodyText: string, info: () => RequestInfo): T {
-  const body = parseBody(bodyText);
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as T;
-  const what = bodyText === '' ? 'an empty body' : 'a body that is not a JSON object';
-  const { method, path } = info();
-  throw new InvalidResponseError(response.status, `${response.status} ${method} ${path}: ${what}`, { method, path, body });
 }
 
 /**

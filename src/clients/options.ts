@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { ValidationError } from '../errors/classes.js';
 import { validateBackoffPolicy, type BackoffPolicy } from '../util/backoff.js';
-import type { ApiDescriptor } from './core.js';
+import type { ApiDescriptor } from './request-types.js';
 
 /**
  * Options of {@link AgentClient} and {@link CloudClient}. Every field is optional; the defaults are in

@@ -10,10 +10,12 @@ import pRetry from 'p-retry';
 import { ConnectionError, InvalidResponseError, type RequestInfo } from '../errors/classes.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 import { sleep } from '../util/sleep.js';
-import type { ApiDescriptor, CoreRequest, RequestCore } from './core.js';
-import type { AgentLogEvent, CloudStreamEvent } from './log-types.js';
+import type { AgentLogEvent } from './agent-log-types.js';
+import type { CloudStreamEvent } from './cloud-log-types.js';
+import type { RequestCore } from './core.js';
 import { resolveClientOptions, type ClientOptions } from './options.js';
 import { isRetryable, retryDelay } from './policy.js';
+import type { ApiDescriptor, CoreRequest } from './request-types.js';
 
 /** The client options a stream follows when it reopens a connection, and its limit on one event. */
 export interface StreamPolicy {

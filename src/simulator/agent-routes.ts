@@ -2,7 +2,7 @@
  * The Agent API (`/api/v1/tasks…`, SPEC 2.1): bodies, validation and error codes.
  * @module
  */
-import type { AgentContinueResponse, AgentCreateTaskResponse, AgentListTasksResponse, AgentUpdateResponse } from '../clients/types.js';
+import type { AgentContinueResponse, AgentCreateTaskResponse, AgentListTasksResponse, AgentUpdateResponse } from '../clients/agent-types.js';
 import { agentLogHandlers } from './agent-logs.js';
 import { agentDetail, agentStatus, agentSummary, agentTimeline, isAgentTerminal, type AgentPhase, type AgentRunRecord, type AgentRuns } from './agent-runs.js';
 import { parseHint } from './hints.js';

@@ -8,7 +8,7 @@ import type {
   AgentStatusResponse,
   AgentTaskDetail,
   AgentTaskSummary,
-} from '../clients/types.js';
+} from '../clients/agent-types.js';
 import { iso, percent } from './http.js';
 import type { SimulatedAgentOutcome } from './options.js';
 import type { Random } from './random.js';

@@ -2,7 +2,7 @@
  * The Cloud API (`/api/tasks…`, SPEC 2.2): bodies, validation and error codes.
  * @module
  */
-import type { CloudContinueResponse, CloudListTasksResponse, CloudStopResponse, CloudTaskResponse } from '../clients/types.js';
+import type { CloudContinueResponse, CloudListTasksResponse, CloudStopResponse, CloudTaskResponse } from '../clients/cloud-types.js';
 import { cloudLogsAt } from './cloud-log-script.js';
 import { cloudStreamHandler } from './cloud-stream.js';
 import { cloudStatus, cloudTimeline, cloudView, isCloudStoppable, type CloudPhase, type CloudTaskRecord, type CloudTasks } from './cloud-tasks.js';

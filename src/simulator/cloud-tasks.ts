@@ -4,7 +4,7 @@
  * continue starts another straight at `processing`.
  * @module
  */
-import type { CloudStatusResponse, CloudTask } from '../clients/types.js';
+import type { CloudStatusResponse, CloudTask } from '../clients/cloud-types.js';
 import type { CloudLogEntry } from './cloud-log-script.js';
 import { iso, percent } from './http.js';
 import type { SimulatedCloudOutcome } from './options.js';

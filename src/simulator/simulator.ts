@@ -2,7 +2,8 @@
  * `createSimulator`: wires the state, the faults, the ledger and the server together.
  * @module
  */
-import type { AgentCreateTaskResponse, CloudTaskResponse } from '../clients/types.js';
+import type { AgentCreateTaskResponse } from '../clients/agent-types.js';
+import type { CloudTaskResponse } from '../clients/cloud-types.js';
 import { createdRun, agentHandlers } from './agent-routes.js';
 import { agentTimeline, AgentRuns } from './agent-runs.js';
 import { cloudHandlers, createdTask } from './cloud-routes.js';

@@ -2,7 +2,8 @@
  * The public shape of a running simulator and of what it lets tests create and inspect.
  * @module
  */
-import type { AgentCreateTaskResponse, CloudTaskResponse } from '../clients/types.js';
+import type { AgentCreateTaskResponse } from '../clients/agent-types.js';
+import type { CloudTaskResponse } from '../clients/cloud-types.js';
 import type { AgentPhase } from './agent-runs.js';
 import type { CloudPhase } from './cloud-tasks.js';
 import type { SimulatorLedger } from './ledger.js';
