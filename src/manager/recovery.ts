@@ -1,6 +1,17 @@
 import pLimit from 'p-limit';
+import { ManagerClosedError } from '../errors/classes.js';
 import type { TaskRef } from '../refs.js';
 import type { StoredTask, TaskStore } from '../stores/types.js';
+import type { RecoverOptions, RecoveryReport } from './api-types.js';
+import type { ReconciledEvent } from './events.js';
+import { reconcileIntent } from './intents.js';
+import type { ManagerParts } from './parts.js';
+
+/**
+ * `TaskManager.recover()`: the tasks of workers that are gone, claimed from the store, then tracked on
+ * or cancelled here, and their creates that never answered looked up.
+ * @module
+ */
 
 /** What claiming the orphans of a store needs from the manager. */
 export interface ClaimPlan {
@@ -42,4 +53,43 @@ export async function claimOrphans(plan: ClaimPlan): Promise<{ claimed: TaskRef[
     plan.track(ref, task.deadline);
   });
   return { claimed, skipped, intents };
+}
+
+/** What `TaskManager.recover()` does (documented there). */
+export async function recoverOrphans(parts: Pick<ManagerParts, 'context' | 'lifecycle' | 'ops' | 'emit' | 'manager'>, options: RecoverOptions): Promise<RecoveryReport> {
+  const { policy } = options;
+  if (policy !== 'cancel' && policy !== 'resume') throw new TypeError(`policy must be "cancel" or "resume", got ${String(policy)}`);
+  const { context, lifecycle, ops, emit } = parts;
+  if (lifecycle.state !== 'open') throw new ManagerClosedError('cannot recover: the manager is not open');
+  await context.registry.ready;
+  const { store, workerId, concurrency, backends } = context.options;
+  // Claims and lookups take round trips: what they find once shutdown() or close() has begun stays in
+  // the store, untracked, rather than tracked by a manager that takes no more work.
+  const track = (ref: TaskRef, deadline: number | null): void => {
+    if (lifecycle.state === 'open') ops.track(ref, deadline === null ? {} : { deadline });
+  };
+  const { claimed, skipped, intents } = await claimOrphans({
+    store,
+    workerId,
+    concurrency,
+    canTrack: (kind) => backends.has(kind),
+    onError: (error, ref) => emit('error', { error, ref }),
+    track,
+  });
+  const reconciled: ReconciledEvent[] = [];
+  await Promise.all(
+    intents.map(async (intent) => {
+      const event = await reconcileIntent(context, ops.backend(intent.kind), intent, track).catch((error: unknown) => {
+        // Unknown yet: the intent stays in the store, now ours; once this worker is gone (closed or
+        // dead), the next recover() of the fleet tries it again.
+        emit('error', { error, ref: { kind: intent.kind, id: intent.id } });
+        return undefined;
+      });
+      if (!event) return;
+      reconciled.push(event);
+      claimed.push(...event.refs);
+    }),
+  );
+  const cancel = policy === 'cancel' ? await parts.manager.cancelMany(claimed) : undefined;
+  return { policy, claimed, skipped, cancel, reconciled };
 }
