@@ -118,10 +118,14 @@ describe.each(Object.keys(stores) as (keyof typeof stores)[])('a worker on a %s 
         expect(report.claimed).toContainEqual({ kind, id: made });
         expect(report.cancel?.counts).toMatchObject({ cancelled: 1, failed: 0 });
         await until(() => manager.active().length === 0, 'the adopted task settled');
-        const cancels = (kind === 'agent' ? sim.ledger.cancels : sim.ledger.stops).get(made);
+        // A cloud task found while still `pending` refuses its stop (400); the manager holds the stop and
+        // sends it again once the task runs. Only one may stop it, and at most one may come too early.
+        const sent = (kind === 'agent' ? sim.ledger.cancels : sim.ledger.stops).get(made) ?? 0;
+        const cancels = kind === 'agent' ? sent : (sim.ledger.acceptedStops.get(made) ?? 0);
         expect(cancels).toBe(1);
+        expect(sent - cancels, 'cancels refused as too early').toBeLessThanOrEqual(kind === 'agent' ? 0 : 1);
         expect(await createdIds(kind)).toEqual([made]);
-        console.info(`[figures] exactly-once crash window, ${storeName}, ${kind}: intent found and its task cancelled ${ms.toFixed(0)} ms after the first recover() call; cancels received: ${cancels}`);
+        console.info(`[figures] exactly-once crash window, ${storeName}, ${kind}: intent found and its task cancelled ${ms.toFixed(0)} ms after the first recover() call; cancels that stopped it: ${cancels}, refused as too early: ${sent - cancels}`);
       } finally {
         await manager.close();
       }

@@ -107,6 +107,7 @@ export function cloudHandlers({ config, tasks, ledger }: CloudRouteDeps) {
     ledger.stopped(context.id);
     const task = ownTask(context);
     if (!isCloudStoppable(cloudTimeline(task, context.nowMs).status)) throw new HttpError(400, 'Task is not in progress');
+    ledger.stopAccepted(context.id);
     task.stoppedAtMs = context.nowMs;
     const at = new Date(context.nowMs).toISOString();
     const response: CloudStopResponse = {

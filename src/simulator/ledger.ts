@@ -40,8 +40,10 @@ export interface SimulatorLedger {
    * reached the handler, per run ID in the path, whatever the answer (200, 400 already done, 403, 404).
    */
   readonly cancels: ReadonlyMap<string, number>;
-  /** Stop requests (`PATCH /api/tasks/{taskId}` with `action: "stop"`) that reached the handler, per task ID. */
+  /** Stop requests (`PATCH /api/tasks/{taskId}` with `action: "stop"`) that reached the handler, per task ID, whatever the answer. */
   readonly stops: ReadonlyMap<string, number>;
+  /** Of `stops`, those that stopped the task (answered 200); a stop of a task not `processing`/`saving` is refused with a 400. */
+  readonly acceptedStops: ReadonlyMap<string, number>;
   /** Injected faults per kind. */
   readonly faults: Readonly<Record<SimulatorFaultKind, number>>;
   /** Requests applied whose answer was then lost (the `lostAnswerRate` fault): the client saw a reset. */
@@ -81,6 +83,7 @@ export class Ledger implements SimulatorLedger {
   readonly #byStatusCode = new Map<number, number>();
   readonly #cancels = new Map<string, number>();
   readonly #stops = new Map<string, number>();
+  readonly #acceptedStops = new Map<string, number>();
   #faults = noFaults();
 
   get requests(): number {
@@ -97,6 +100,10 @@ export class Ledger implements SimulatorLedger {
   }
   get stops(): ReadonlyMap<string, number> {
     return this.#stops;
+  }
+
+  get acceptedStops(): ReadonlyMap<string, number> {
+    return this.#acceptedStops;
   }
   get faults(): Readonly<Record<SimulatorFaultKind, number>> {
     return this.#faults;
@@ -127,6 +134,7 @@ export class Ledger implements SimulatorLedger {
     this.#byStatusCode.clear();
     this.#cancels.clear();
     this.#stops.clear();
+    this.#acceptedStops.clear();
     this.#faults = noFaults();
     this.#lostAnswers = 0;
     this.#rateLimited = 0;
@@ -177,5 +185,9 @@ export class Ledger implements SimulatorLedger {
 
   stopped(taskId: string): void {
     increment(this.#stops, taskId);
+  }
+
+  stopAccepted(taskId: string): void {
+    increment(this.#acceptedStops, taskId);
   }
 }
