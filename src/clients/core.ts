@@ -9,9 +9,6 @@ import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } 
 import type { ApiDescriptor, CoreRequest, RequestOptions } from './request-types.js';
 import { failureOf, parseSuccess, readBody } from './response-body.js';
 
-// src/manager imports RequestOptions from here; kept while the manager is being edited.
-export type { RequestOptions } from './request-types.js';
-
 /** What an attempt hands to the hook that sends it, as ky's `context` (a record: a type literal, not an interface). */
 type AttemptContext = { readonly signal: AbortSignal };
 

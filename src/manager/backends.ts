@@ -1,6 +1,7 @@
 import type { AgentClient } from '../clients/agent.js';
 import type { CloudClient } from '../clients/cloud.js';
-import type { AgentStatusResponse, CloudStatusResponse } from '../clients/types.js';
+import type { AgentStatusResponse } from '../clients/agent-types.js';
+import type { CloudStatusResponse } from '../clients/cloud-types.js';
 import { isRecord } from '../errors/factory.js';
 import { listedPage } from './list-page.js';
 import type { CreatedTask, NormalizedStatus, TaskBackend, TaskState } from './types.js';

@@ -1,5 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { AgentCreateTaskBody, AgentCreateTaskResponse, CloudCreateTaskBody, CloudTaskResponse } from '../clients/types.js';
+import type { AgentCreateTaskBody, AgentCreateTaskResponse } from '../clients/agent-types.js';
+import type { CloudCreateTaskBody, CloudTaskResponse } from '../clients/cloud-types.js';
 import { GroupClosedError, type GroupCloseReason } from '../errors/group-closed.js';
 import { refKey, type TaskKind, type TaskRef } from '../refs.js';
 import type { StartedTask, TrackOptions } from './api-types.js';

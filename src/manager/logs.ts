@@ -1,5 +1,6 @@
-import type { RequestOptions } from '../clients/core.js';
-import type { AgentLogEvent, CloudStreamEvent } from '../clients/log-types.js';
+import type { RequestOptions } from '../clients/request-types.js';
+import type { AgentLogEvent } from '../clients/agent-log-types.js';
+import type { CloudStreamEvent } from '../clients/cloud-log-types.js';
 import { ValidationError } from '../errors/classes.js';
 import type { TaskRef } from '../refs.js';
 import { checkRefId, describeRef } from './helpers.js';

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
-import type { RequestOptions } from '../clients/core.js';
-import type { AgentLogEvent, CloudStreamEvent } from '../clients/log-types.js';
-import type { AgentCreateTaskBody, AgentCreateTaskResponse, CloudCreateTaskBody, CloudTaskResponse } from '../clients/types.js';
+import type { RequestOptions } from '../clients/request-types.js';
+import type { AgentLogEvent } from '../clients/agent-log-types.js';
+import type { CloudStreamEvent } from '../clients/cloud-log-types.js';
+import type { AgentCreateTaskBody, AgentCreateTaskResponse } from '../clients/agent-types.js';
+import type { CloudCreateTaskBody, CloudTaskResponse } from '../clients/cloud-types.js';
 import { TaskTimeoutError } from '../errors/classes.js';
 import type { TaskKind, TaskRef } from '../refs.js';
 import { builtInBackends, describeRef, raceAbort } from './helpers.js';
