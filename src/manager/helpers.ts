@@ -6,7 +6,7 @@ import { ValidationError } from '../errors/classes.js';
 import type { TrackOptions } from './api-types.js';
 import { agentBackend, cloudBackend } from './backends.js';
 import type { ResolvedManagerOptions, TaskManagerOptions } from './options.js';
-import type { TaskBackend } from './types.js';
+import { TERMINAL_STATES, type CancelValue, type NormalizedStatus, type TaskBackend } from './types.js';
 export { raceAbort } from '../util/abort-hub.js';
 
 /**
@@ -58,4 +58,10 @@ export function checkRefId(ref: TaskRef): void {
 /** `kind:id` of something that may not even be a ref, for error messages. */
 export function describeRef(ref: unknown): string {
   return typeof ref === 'object' && ref !== null ? `${String((ref as TaskRef).kind)}:${String((ref as TaskRef).id)}` : String(ref);
+}
+
+/** What a cancel answered with `status` amounts to: `cancelled`, or `alreadyDone` for a task that ended on its own. */
+export function cancelValueOf(status: NormalizedStatus): CancelValue {
+  const finishedOnItsOwn = TERMINAL_STATES.has(status.state) && status.state !== 'cancelled';
+  return { result: finishedOnItsOwn ? 'alreadyDone' : 'cancelled', status };
 }

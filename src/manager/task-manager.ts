@@ -68,7 +68,7 @@ export class TaskManager extends EventEmitter<TaskManagerEvents> {
       promptCache: new Map(),
       onReconciled: (event) => emit('reconciled', event),
     };
-    const ops = new TaskOps(resolved, tracker, lifecycle.signal, (ref) => this.cancel(ref));
+    const ops = new TaskOps(resolved, tracker, lifecycle.signal, (ref) => this.cancel(ref), emit);
     const fleet = new Fleet({ options: resolved, registry, emit, lifecycle, manager: this });
     this.#parts = { options: resolved, tracker, registry, context, lifecycle, ops, fleet, emit, manager: this };
     if (resolved.shutdown) lifecycle.handleSignals(resolved.shutdown, this);

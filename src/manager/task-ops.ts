@@ -1,12 +1,13 @@
-import { ValidationError } from '../errors/classes.js';
+import { BadRequestError, ValidationError } from '../errors/classes.js';
 import { refKey, type TaskRef } from '../refs.js';
 import type { CancelManyOptions, TrackOptions } from './api-types.js';
 import { bulkCancel } from './bulk.js';
-import { checkRefId, deadlineOf } from './helpers.js';
+import type { Emit } from './emit.js';
+import { cancelValueOf, checkRefId, deadlineOf } from './helpers.js';
 import type { ResolvedManagerOptions } from './options.js';
 import type { TaskRecord } from './record.js';
 import type { Tracker } from './tracker.js';
-import type { BulkCancelResult, CancelValue, TaskBackend } from './types.js';
+import { TERMINAL_STATES, type BulkCancelResult, type CancelValue, type NormalizedStatus, type TaskBackend } from './types.js';
 
 /**
  * The track and cancel plumbing under the manager's public methods: the backend of a kind, tracking a
@@ -22,12 +23,14 @@ export class TaskOps {
   readonly #lifetime: AbortSignal;
   /** What a handle's `cancel()` calls: the manager's own `cancel()`. */
   readonly #cancel: (ref: TaskRef) => Promise<CancelValue>;
+  readonly #emit: Emit;
 
-  constructor(options: ResolvedManagerOptions, tracker: Tracker, lifetime: AbortSignal, cancel: (ref: TaskRef) => Promise<CancelValue>) {
+  constructor(options: ResolvedManagerOptions, tracker: Tracker, lifetime: AbortSignal, cancel: (ref: TaskRef) => Promise<CancelValue>, emit: Emit) {
     this.#options = options;
     this.#tracker = tracker;
     this.#lifetime = lifetime;
     this.#cancel = cancel;
+    this.#emit = emit;
   }
 
   /** The backend of `kind`; a `ValidationError` that says which option provides it if there is none. */
@@ -50,9 +53,29 @@ export class TaskOps {
     const backend = this.backend(ref?.kind);
     checkRefId(ref);
     const record = known ?? this.#tracker.get(refKey(ref));
-    if (record?.settled) return this.#tracker.settledCancelValue(record);
+    if (record?.settled) return settledCancelValue(record);
     if (record) return this.#tracker.requestCancel(record, reason);
-    return this.#tracker.cancelUntracked(ref, backend, this.#lifetime);
+    return this.#cancelUntracked(ref, backend);
+  }
+
+  /**
+   * Cancels a task the manager does not track, attempt by attempt in the tracker's limiter. A refusal
+   * (400) is settled by a status read: a task that has ended counts as already done; one that has not
+   * stays refused.
+   */
+  async #cancelUntracked(ref: TaskRef, backend: TaskBackend): Promise<CancelValue> {
+    const signal = this.#lifetime;
+    let status: NormalizedStatus;
+    try {
+      status = await this.#tracker.limited(backend, (options) => backend.cancel(ref.id, options), signal);
+    } catch (error) {
+      if (!(error instanceof BadRequestError)) throw error;
+      status = await this.#tracker.limited(backend, (options) => backend.getStatus(ref.id, options), signal);
+      if (!TERMINAL_STATES.has(status.state)) throw error;
+    }
+    const value = cancelValueOf(status);
+    if (value.result === 'cancelled') this.#emit('cancelled', { ref, reason: 'user', status });
+    return value;
   }
 
   /** What `TaskManager.cancelMany()` does (documented there). */
@@ -77,4 +100,11 @@ export class TaskOps {
     }
     return bulkCancel(refs, concurrency, (ref) => this.cancelOne(ref, reason, known.get(ref)), onSettled);
   }
+}
+
+/** What a cancel of a task that has already settled amounts to: its final status, or its error. */
+async function settledCancelValue(record: TaskRecord): Promise<CancelValue> {
+  if (record.status && TERMINAL_STATES.has(record.status.state)) return cancelValueOf(record.status);
+  const result = await record.done;
+  throw result.error ?? new Error(`tracking of ${record.key} ended as ${result.outcome}`);
 }

@@ -3,6 +3,7 @@ import { cappedRetryAfter } from '../clients/policy.js';
 import { refKey, type TaskRef } from '../refs.js';
 import { onAbort as onAbortOf } from '../util/abort-hub.js';
 import { backoffDelay } from '../util/backoff.js';
+import { cancelValueOf } from './helpers.js';
 import { createTaskTelemetry, type TaskTelemetry } from '../telemetry/task-telemetry.js';
 import type { TaskManagerEvents } from './events.js';
 import { RequestOutcomes } from './health.js';
@@ -151,31 +152,6 @@ export class Tracker {
     if (record.idle) this.#next(record);
     else if (first && record.polling && reason !== 'user') record.abortRequest();
     return answer;
-  }
-
-  /** What a cancel of a task that has already settled amounts to: its final status, or its error. */
-  async settledCancelValue(record: TaskRecord): Promise<CancelValue> {
-    if (record.status && TERMINAL_STATES.has(record.status.state)) return cancelValueOf(record.status);
-    const result = await record.done;
-    throw result.error ?? new Error(`tracking of ${record.key} ended as ${result.outcome}`);
-  }
-
-  /**
-   * Cancels a task the manager does not track, through the same limiter. A refusal (400) is settled by
-   * a status read: a task that has ended counts as already done; one that has not stays refused.
-   */
-  async cancelUntracked(ref: TaskRef, backend: TaskBackend, signal: AbortSignal): Promise<CancelValue> {
-    let status: NormalizedStatus;
-    try {
-      status = await this.limited(backend, (options) => backend.cancel(ref.id, options), signal);
-    } catch (error) {
-      if (!(error instanceof BadRequestError)) throw error;
-      status = await this.#limiter.run(() => backend.getStatus(ref.id, { signal }));
-      if (!TERMINAL_STATES.has(status.state)) throw error;
-    }
-    const value = cancelValueOf(status);
-    if (value.result === 'cancelled') this.#emit('cancelled', { ref, reason: 'user', status });
-    return value;
   }
 
   /**
@@ -338,11 +314,6 @@ export class Tracker {
     }
     this.#emit('settled', result);
   }
-}
-
-function cancelValueOf(status: NormalizedStatus): CancelValue {
-  const finishedOnItsOwn = TERMINAL_STATES.has(status.state) && status.state !== 'cancelled';
-  return { result: finishedOnItsOwn ? 'alreadyDone' : 'cancelled', status };
 }
 
 function outcomeOf(record: TaskRecord, status: NormalizedStatus): TaskOutcome {
